@@ -176,7 +176,7 @@ func describe(name string, err error) error {
 	}
 	switch sqliteErr.Code {
 	case sqlite3.ErrCantOpen:
-		return fmt.Errorf("cannot open %s (%w): create it first with go run ./00-setup, giving it the same -db", name, err)
+		return fmt.Errorf("cannot open %s (%w): create it first with: go run ./00-setup -db %s", name, err, name)
 	case sqlite3.ErrNotADB:
 		return fmt.Errorf("%s is not an SQLite database (%w): give -db the file that go run ./00-setup made", name, err)
 	}

@@ -22,6 +22,8 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -52,21 +54,28 @@ var sampleUsers = []struct {
 
 func main() {
 	dbPath := flag.String("db", "users.db", "path of the SQLite database to create or fill")
+	users := flag.Int("users", 0, "how many synthetic users to add to the three samples, for tests at scale")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "unexpected argument %q: give the database path with -db\n", flag.Arg(0))
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(context.Background(), *dbPath, os.Stdout); err != nil {
+	if *users < 0 {
+		fmt.Fprintf(os.Stderr, "invalid value %d for flag -users: give 0 or more users\n", *users)
+		flag.Usage()
+		os.Exit(2)
+	}
+	if err := run(context.Background(), *dbPath, *users, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "Error creating database:", err)
 		os.Exit(1)
 	}
 }
 
-// run creates the database and reports success on stdout. Every error comes
-// back to main as a value, so the deferred Close always runs.
-func run(ctx context.Context, dbPath string, stdout io.Writer) (err error) {
+// run creates the database, adds the synthetic users if asked, and reports
+// success on stdout. Every error comes back to main as a value, so the
+// deferred Close always runs.
+func run(ctx context.Context, dbPath string, users int, stdout io.Writer) (err error) {
 	// _txlock=immediate makes BeginTx take the write lock at once, and
 	// _busy_timeout lets it wait up to 5 s for another writer to finish,
 	// so several copies of this program can run at the same time.
@@ -78,16 +87,17 @@ func run(ctx context.Context, dbPath string, stdout io.Writer) (err error) {
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
 
-	if err := createSampleDatabase(ctx, db); err != nil {
+	if err := createSampleDatabase(ctx, db, users); err != nil {
 		return describe(dbPath, err)
 	}
 	fmt.Fprintln(stdout, "Sample database created successfully.")
 	return nil
 }
 
-// createSampleDatabase creates the users table and inserts the sample users
-// in one transaction: either all of it is saved or none of it.
-func createSampleDatabase(ctx context.Context, db *sql.DB) error {
+// createSampleDatabase creates the users table and inserts the sample users,
+// and then n synthetic users, in one transaction: either all of it is saved
+// or none of it.
+func createSampleDatabase(ctx context.Context, db *sql.DB, n int) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -111,8 +121,66 @@ func createSampleDatabase(ctx context.Context, db *sql.DB) error {
 			return fmt.Errorf("insert %s: %w", u.email, err)
 		}
 	}
+	if err := addSyntheticUsers(ctx, tx, n); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
+
+// usersPerInsert is how many users one INSERT statement carries. Each
+// statement run is a round trip from Go into the C library, with a call per
+// bound value; putting a hundred rows in one statement makes the round trips
+// a hundred times fewer. Its 300 placeholders stay well below SQLite's
+// limit of 32,766.
+const usersPerInsert = 100
+
+// addSyntheticUsers inserts users 1 to n. The same n always gives the same
+// users, so INSERT OR IGNORE makes reruns, and runs at the same time, add
+// each of them once.
+func addSyntheticUsers(ctx context.Context, tx *sql.Tx, n int) error {
+	stmt, err := tx.PrepareContext(ctx, multiRowInsert(usersPerInsert))
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+
+	args := make([]any, 0, 3*usersPerInsert)
+	for i := 1; i <= n; i++ {
+		args = append(args, syntheticName(i), syntheticEmail(i), syntheticAge(i))
+		if len(args) == cap(args) {
+			if _, err := stmt.ExecContext(ctx, args...); err != nil {
+				return fmt.Errorf("insert synthetic users up to %d: %w", i, err)
+			}
+			args = args[:0]
+		}
+	}
+	// The last, shorter batch gets a statement of its own size.
+	if len(args) > 0 {
+		if _, err := tx.ExecContext(ctx, multiRowInsert(len(args)/3), args...); err != nil {
+			return fmt.Errorf("insert synthetic users up to %d: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// multiRowInsert returns an INSERT with rows groups of placeholders. The SQL
+// is built from a count, never from a value: every value is still bound.
+func multiRowInsert(rows int) string {
+	return insertUser + strings.Repeat(", (?, ?, ?)", rows-1)
+}
+
+// syntheticEmail pads the number to seven digits, so that the emails come in
+// sorted order and the UNIQUE index on email grows at its end instead of
+// being split in the middle for every new row.
+func syntheticEmail(i int) string {
+	return fmt.Sprintf("user%07d@example.com", i)
+}
+
+func syntheticName(i int) string { return "User " + strconv.Itoa(i) }
+
+// syntheticAge spreads the ages over 18 to 87: 37 and 70 share no factor,
+// so i*37 % 70 takes every value from 0 to 69 in turn.
+func syntheticAge(i int) int { return 18 + i*37%70 }
 
 // describe adds what to do to the two mistakes a learner is most likely to
 // make: a -db path in a folder that does not exist, and a -db path that names

@@ -139,18 +139,13 @@ func TestCommandLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cmd := exec.Command(setupProgram, tt.args...)
-			cmd.Dir = dir
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err := cmd.Run()
-			var exitErr *exec.ExitError
-			if !errors.As(err, &exitErr) || exitErr.ExitCode() != tt.wantStatus {
-				t.Fatalf("exit: %v, want status %d\nstderr: %s", err, tt.wantStatus, stderr.String())
+			stdout, stderr, status := runProgram(t, dir, setupProgram, tt.args...)
+			if status != tt.wantStatus {
+				t.Fatalf("exit status %d, want %d\nstderr: %s", status, tt.wantStatus, stderr)
 			}
-			assertOneClearLine(t, stderr.String(), tt.wantStderr)
-			if stdout.Len() != 0 {
-				t.Errorf("stdout = %q, want nothing", stdout.String())
+			assertOneClearLine(t, stderr, tt.wantStderr)
+			if stdout != "" {
+				t.Errorf("stdout = %q, want nothing", stdout)
 			}
 			assertDirHolds(t, dir, "notes.txt")
 			if got, _ := os.ReadFile(notADatabase); !bytes.Equal(got, notes) {
@@ -160,43 +155,15 @@ func TestCommandLine(t *testing.T) {
 	}
 }
 
-func TestWithoutCgoTheProgramSaysWhatItNeeds(t *testing.T) {
-	program := filepath.Join(t.TempDir(), "00-setup-nocgo")
-	build := exec.Command("go", "build", "-o", program, ".")
-	build.Dir = sourceDir
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build without cgo: %v\n%s", err, out)
-	}
-	cmd := exec.Command(program)
-	cmd.Dir = t.TempDir()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	var exitErr *exec.ExitError
-	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 1 {
-		t.Fatalf("exit: %v, want status 1", err)
-	}
-	want := "00-setup needs cgo because the SQLite driver is C code: install a C compiler (gcc) and run it with CGO_ENABLED=1\n"
-	if stderr.String() != want {
-		t.Errorf("stderr = %q, want %q", stderr.String(), want)
-	}
-	assertDirHolds(t, cmd.Dir)
-}
-
-// assertOneClearLine checks that stderr names the problem, and holds no Go
-// stack trace. The flag package adds its usage after the first line.
+// assertOneClearLine checks that the first line of stderr names the problem
+// (the flag package adds its usage after it) and that no stack trace follows.
 func assertOneClearLine(t *testing.T, stderr, want string) {
 	t.Helper()
 	first, _, _ := strings.Cut(stderr, "\n")
 	if !strings.Contains(first, want) {
 		t.Errorf("first line of stderr = %q, want it to contain %q", first, want)
 	}
-	for _, trace := range []string{"goroutine ", "panic:", ".go:"} {
-		if strings.Contains(stderr, trace) {
-			t.Errorf("stderr holds %q, a sign of a stack trace:\n%s", trace, stderr)
-		}
-	}
+	assertNoStackTrace(t, stderr)
 }
 
 // assertDirHolds checks that dir holds exactly the named entries.

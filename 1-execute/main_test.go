@@ -123,6 +123,80 @@ func TestBadQueryIsLoggedAndClosesTheConnection(t *testing.T) {
 	}
 }
 
+// hostileValues are classic attempts to change a query through its values,
+// plus values that trouble code which splices strings: a NUL byte, a long
+// string, and bytes that are not UTF-8.
+var hostileValues = []string{
+	"' OR 1=1 --",
+	"'; DROP TABLE users; --",
+	"Robert'); DROP TABLE users;--",
+	"Alice Smith' --",
+	"Alice Smith\x00' OR 1=1 --",
+	"\xff\xfe\xfd' OR ''='",
+	strings.Repeat("x' OR '1'='1", 10_000),
+}
+
+func TestHostileParametersMatchNothingAndChangeNothing(t *testing.T) {
+	path := newDatabase(t)
+	for _, value := range hostileValues {
+		q, err := ExecuteQuery(context.Background(), discardLogger(), path, "SELECT * FROM users WHERE name = ?", value)
+		if err != nil {
+			t.Fatalf("ExecuteQuery(%.40q): %v", value, err)
+		}
+		if len(q.Results) != 0 {
+			t.Errorf("value %.40q matched %d rows, want 0", value, len(q.Results))
+		}
+		if err := q.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q, err := ExecuteQuery(context.Background(), discardLogger(), path, "SELECT count(*) FROM users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	if got := q.Results[0].String(); got != "(3,)" {
+		t.Errorf("users afterwards: %s, want (3,)", got)
+	}
+}
+
+// FuzzExecuteQueryParameter checks that any string given as a parameter is
+// only ever a value: it comes back from SQLite byte for byte, matches a name
+// only when it is that name, and leaves the table as it was. go test runs
+// the seeds; go test -fuzz FuzzExecuteQueryParameter ./1-execute searches
+// for more.
+func FuzzExecuteQueryParameter(f *testing.F) {
+	for _, value := range hostileValues {
+		f.Add(value)
+	}
+	f.Add("Bob Johnson")
+	path := newDatabase(f)
+	names := map[string]bool{"Alice Smith": true, "Bob Johnson": true, "Charlie Brown": true}
+
+	f.Fuzz(func(t *testing.T, value string) {
+		q, err := ExecuteQuery(context.Background(), discardLogger(), path,
+			"SELECT ?, (SELECT count(*) FROM users WHERE name = ?), (SELECT count(*) FROM users)", value, value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer q.Close()
+		row := q.Results[0]
+		if row[0] != value {
+			t.Errorf("SELECT ? returned %.40q, want %.40q", row[0], value)
+		}
+		wantMatches := int64(0)
+		if names[value] {
+			wantMatches = 1
+		}
+		if row[1] != wantMatches {
+			t.Errorf("value %.40q matched %v users, want %d", value, row[1], wantMatches)
+		}
+		if row[2] != int64(3) {
+			t.Errorf("the table holds %v users, want 3", row[2])
+		}
+	})
+}
+
 func TestMissingDatabaseFailsAndCreatesNothing(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "missing.db")
@@ -225,7 +299,7 @@ var setupProgram string
 
 // newDatabase returns the path of a fresh users.db made by 00-setup in a
 // folder of the test's own.
-func newDatabase(t *testing.T) string {
+func newDatabase(t testing.TB) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "users.db")
 	if out, err := exec.Command(setupProgram, "-db", path).CombinedOutput(); err != nil {
@@ -253,8 +327,18 @@ func testMain(m *testing.M) (int, error) {
 	}
 	defer os.RemoveAll(dir)
 
+	// go test -fuzz runs this binary again as worker processes, which start
+	// in the scratch folder; the environment tells them where the source is.
+	source := os.Getenv("EXECUTE_TEST_SOURCE")
+	if source == "" {
+		if source, err = os.Getwd(); err != nil {
+			return 0, err
+		}
+		os.Setenv("EXECUTE_TEST_SOURCE", source)
+	}
 	setupProgram = filepath.Join(dir, "00-setup")
 	build := exec.Command("go", "build", "-o", setupProgram, "../00-setup")
+	build.Dir = source
 	if out, err := build.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("build 00-setup: %v\n%s", err, out)
 	}

@@ -31,6 +31,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -68,13 +69,15 @@ func main() {
 }
 
 // run opens both resources twice: once where everything works, and once
-// where the second open fails. Each open and close is printed on stdout as
-// it happens, so the order is visible.
+// where the second open fails. Each open and close is noted in the order it
+// happens. The notes are printed once the demo has run through, so that a
+// wrong -db prints its error line and nothing else.
 func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
 	logger, closeLog := newLogger(stderr, "connection.log")
 	defer closeLog()
 
-	note := func(line string) { fmt.Fprintln(stdout, line) }
+	var notes bytes.Buffer
+	note := func(line string) { fmt.Fprintln(&notes, line) }
 	open := func(ctx context.Context) (*DatabaseConnection, error) {
 		return OpenDatabaseConnection(ctx, dbPath, logger, note)
 	}
@@ -91,7 +94,8 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("the query on a missing table should fail with an SQL error, got: %v", err)
 	}
 	note("Returned error: " + err.Error())
-	return nil
+	_, err = notes.WriteTo(stdout)
+	return err
 }
 
 // listUsers is Listing 8's with statement. open opens the first resource

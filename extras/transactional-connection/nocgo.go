@@ -12,6 +12,6 @@ import (
 )
 
 func main() {
-	fmt.Fprintln(os.Stderr, "transactional-connection needs cgo because the SQLite driver is C code: install a C compiler (gcc) and run it with CGO_ENABLED=1")
+	fmt.Fprintln(os.Stderr, "extras/transactional-connection needs cgo because the SQLite driver is C code: install a C compiler (gcc) and run it with CGO_ENABLED=1")
 	os.Exit(1)
 }

@@ -9,11 +9,13 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -112,22 +114,113 @@ func TestEveryLessonSaysItNeedsCgo(t *testing.T) {
 	}
 }
 
-// buildLessons builds every lesson into a temporary folder, with env added to
-// the build's environment, and returns the folder.
-func buildLessons(t *testing.T, env ...string) string {
+func TestEveryLessonCarriesOnWithoutItsLogFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds every lesson")
+	}
+	bin := buildLessons(t, "CGO_ENABLED=1")
+	for _, lesson := range lessons {
+		t.Run(lesson, func(t *testing.T) {
+			dir := t.TempDir()
+			if _, stderr, status := runProgram(t, dir, setupProgram); status != 0 {
+				t.Fatalf("00-setup: status %d\n%s", status, stderr)
+			}
+			// A folder in the place of each log file makes opening it fail.
+			for _, name := range []string{"connection.log", "query.log", "async.log", "debugging.log"} {
+				if err := os.Mkdir(filepath.Join(dir, name), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			stdout, stderr, status := runProgram(t, dir, filepath.Join(bin, path.Base(lesson)))
+			if status != 0 {
+				t.Fatalf("exit status %d, want 0\nstderr: %s", status, stderr)
+			}
+			if got := strings.Count(stderr, "warning: "); got != 1 {
+				t.Errorf("%d warnings, want 1\nstderr: %s", got, stderr)
+			}
+			if stdout == "" {
+				t.Error("the lesson printed nothing")
+			}
+		})
+	}
+}
+
+func TestManyProgramsAtOnceOnOneFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 12 programs at once")
+	}
+	bin := buildLessons(t, "CGO_ENABLED=1")
+	dir := t.TempDir()
+	if _, stderr, status := runProgram(t, dir, setupProgram); status != 0 {
+		t.Fatalf("00-setup: status %d\n%s", status, stderr)
+	}
+
+	// Six writers adding the same 3,000 users and six readers fetching
+	// everything, all started together on one file.
+	var cmds []*exec.Cmd
+	for range 6 {
+		cmds = append(cmds,
+			exec.Command(filepath.Join(bin, "00-setup"), "-users", "3000"),
+			exec.Command(filepath.Join(bin, "3-concurrent")))
+	}
+	outputs := make([]bytes.Buffer, len(cmds))
+	for i, cmd := range cmds {
+		cmd.Dir = dir
+		cmd.Stderr = &outputs[i]
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("%s: %v\n%s", filepath.Base(cmd.Path), err, outputs[i].String())
+		}
+	}
+
+	db := openForTest(t, filepath.Join(dir, "users.db"))
+	if got := countUsers(t, db); got != 3003 {
+		t.Errorf("%d users, want 3003", got)
+	}
+	if got := queryStrings(t, db, "PRAGMA integrity_check"); strings.Join(got, "\n") != "ok" {
+		t.Errorf("integrity_check: %q, want ok", got)
+	}
+}
+
+// built holds the folders that buildLessons has filled, by environment.
+var built sync.Map
+
+// buildLessons builds every lesson once per test binary, with env added to
+// the build's environment, and returns the folder that holds the programs.
+func buildLessons(t *testing.T, env string) string {
 	t.Helper()
-	bin := t.TempDir()
-	args := []string{"build", "-o", bin + string(filepath.Separator)}
-	for _, lesson := range append([]string{"00-setup"}, lessons...) {
-		args = append(args, "./"+lesson)
+	type result struct {
+		once sync.Once
+		bin  string
+		err  error
 	}
-	build := exec.Command("go", args...)
-	build.Dir = filepath.Dir(sourceDir)
-	build.Env = append(os.Environ(), env...)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	r, _ := built.LoadOrStore(env, &result{})
+	res := r.(*result)
+	res.once.Do(func() {
+		// The scratch folder of TestMain is the working directory.
+		res.bin, res.err = filepath.Abs(strings.ReplaceAll(env, "=", "-"))
+		if res.err != nil {
+			return
+		}
+		args := []string{"build", "-o", res.bin + string(filepath.Separator)}
+		for _, lesson := range append([]string{"00-setup"}, lessons...) {
+			args = append(args, "./"+lesson)
+		}
+		build := exec.Command("go", args...)
+		build.Dir = filepath.Dir(sourceDir)
+		build.Env = append(os.Environ(), env)
+		if out, err := build.CombinedOutput(); err != nil {
+			res.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if res.err != nil {
+		t.Fatal(res.err)
 	}
-	return bin
+	return res.bin
 }
 
 // runProgram runs program in dir with no input and returns what it printed

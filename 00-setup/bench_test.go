@@ -1,0 +1,97 @@
+//go:build cgo
+
+package main
+
+// Benchmarks for inserting many users, each reporting the time per row. Run
+// them with
+//
+//	go test -run '^$' -bench . ./00-setup
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"path/filepath"
+	"testing"
+)
+
+// BenchmarkInsertUsers inserts b.N synthetic users into a fresh database in
+// three ways, from the slowest to the one 00-setup -users uses.
+func BenchmarkInsertUsers(b *testing.B) {
+	ctx := context.Background()
+
+	// Without a transaction every INSERT is a transaction of its own, and
+	// each commit waits for the disk.
+	b.Run("autocommit, one row per statement", func(b *testing.B) {
+		db := newBenchDatabase(b)
+		stmt, err := db.PrepareContext(ctx, insertUser)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer stmt.Close()
+		for i := 1; b.Loop(); i++ {
+			if _, err := stmt.ExecContext(ctx, syntheticName(i), syntheticEmail(i), syntheticAge(i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+
+	// One transaction, one commit; still one trip into the C library per
+	// row, with a call per bound value.
+	b.Run("one transaction, one row per statement", func(b *testing.B) {
+		db := newBenchDatabase(b)
+		inTransaction(b, db, func(tx *sql.Tx) {
+			stmt, err := tx.PrepareContext(ctx, insertUser)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer stmt.Close()
+			for i := 1; b.Loop(); i++ {
+				if _, err := stmt.ExecContext(ctx, syntheticName(i), syntheticEmail(i), syntheticAge(i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+
+	// One transaction and 100 rows per statement: what 00-setup does.
+	b.Run("one transaction, 100 rows per statement", func(b *testing.B) {
+		db := newBenchDatabase(b)
+		inTransaction(b, db, func(tx *sql.Tx) {
+			b.ResetTimer()
+			if err := addSyntheticUsers(ctx, tx, b.N); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+}
+
+// inTransaction runs fn in a transaction and commits it, inside the timing.
+func inTransaction(b *testing.B, db *sql.DB, fn func(*sql.Tx)) {
+	b.Helper()
+	tx, err := db.Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tx.Rollback()
+	fn(tx)
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// newBenchDatabase makes a database with the three sample users in a folder
+// of the benchmark's own and opens it.
+func newBenchDatabase(b *testing.B) *sql.DB {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "users.db")
+	if err := run(context.Background(), path, 0, io.Discard); err != nil {
+		b.Fatal(err)
+	}
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=rw")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
+}

@@ -145,6 +145,48 @@ func TestEveryLessonCarriesOnWithoutItsLogFile(t *testing.T) {
 	}
 }
 
+func TestEveryLessonRunsTwiceAndTheExtrasLeaveTheCoreAlone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds every lesson")
+	}
+	bin := buildLessons(t, "CGO_ENABLED=1")
+	dir := t.TempDir()
+	if _, stderr, status := runProgram(t, dir, setupProgram); status != 0 {
+		t.Fatalf("00-setup: status %d\n%s", status, stderr)
+	}
+	// runTwice runs a lesson twice in dir and returns its stdout, which
+	// must be the same both times.
+	runTwice := func(lesson string) string {
+		t.Helper()
+		var outputs [2]string
+		for i := range outputs {
+			stdout, stderr, status := runProgram(t, dir, filepath.Join(bin, path.Base(lesson)))
+			if status != 0 {
+				t.Fatalf("%s, run %d: exit status %d\nstderr: %s", lesson, i+1, status, stderr)
+			}
+			outputs[i] = stdout
+		}
+		if outputs[0] != outputs[1] {
+			t.Errorf("%s printed differently the second time:\n%s\nthen:\n%s", lesson, outputs[0], outputs[1])
+		}
+		return outputs[0]
+	}
+
+	core := lessons[:3] // 0-databaseconnection, 1-execute and 3-concurrent
+	before := map[string]string{}
+	for _, lesson := range core {
+		before[lesson] = runTwice(lesson)
+	}
+	for _, lesson := range lessons[3:] {
+		runTwice(lesson)
+	}
+	for _, lesson := range core {
+		if after := runTwice(lesson); after != before[lesson] {
+			t.Errorf("%s prints differently after the extras ran:\n%s\nbefore:\n%s", lesson, after, before[lesson])
+		}
+	}
+}
+
 func TestManyProgramsAtOnceOnOneFile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs 12 programs at once")

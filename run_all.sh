@@ -7,7 +7,7 @@
 # instead (it is created if missing):
 #
 #   ./run_all.sh            # in a new scratch folder
-#   ./run_all.sh my-run     # in ./my-run
+#   ./run_all.sh ~/my-run   # in ~/my-run
 #
 # It stops at the first lesson that fails, with that lesson's exit status.
 set -euo pipefail

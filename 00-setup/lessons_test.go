@@ -187,6 +187,58 @@ func TestEveryLessonRunsTwiceAndTheExtrasLeaveTheCoreAlone(t *testing.T) {
 	}
 }
 
+// pythonQueries prints what the guide's three Python programs print on
+// stdout, with Python's own sqlite3 module. aiosqlite, which 3-concurrent.py
+// uses, returns the same tuples, so its queries run here through sqlite3.
+const pythonQueries = `
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1])
+for user in conn.execute("SELECT * FROM users").fetchall():
+    print(user)
+print("--")
+for user in conn.execute("SELECT * FROM users WHERE age > ?", (25,)).fetchall():
+    print(user)
+print("--")
+print("All users:")
+for user in conn.execute("SELECT * FROM users").fetchall():
+    print(user)
+print("\nUsers older than 40:")
+for user in conn.execute("SELECT * FROM users WHERE age > ?", (40,)).fetchall():
+    print(user)
+conn.close()
+`
+
+func TestPythonPrintsTheSameRows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds every lesson")
+	}
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not installed")
+	}
+	bin := buildLessons(t, "CGO_ENABLED=1")
+	dir := t.TempDir()
+	// Synthetic users too, so that more than the three samples are compared.
+	if _, stderr, status := runProgram(t, dir, setupProgram, "-users", "500"); status != 0 {
+		t.Fatalf("00-setup: status %d\n%s", status, stderr)
+	}
+	want, stderr, status := runProgram(t, dir, python, "-c", pythonQueries, "users.db")
+	if status != 0 {
+		t.Fatalf("python3: status %d\n%s", status, stderr)
+	}
+	var got []string
+	for _, lesson := range lessons[:3] {
+		stdout, stderr, status := runProgram(t, dir, filepath.Join(bin, lesson))
+		if status != 0 {
+			t.Fatalf("%s: status %d\n%s", lesson, status, stderr)
+		}
+		got = append(got, stdout)
+	}
+	if strings.Join(got, "--\n") != want {
+		t.Errorf("the lessons print\n%s\nPython prints\n%s", strings.Join(got, "--\n"), want)
+	}
+}
+
 func TestManyProgramsAtOnceOnOneFile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs 12 programs at once")

@@ -172,9 +172,6 @@ type User struct {
 	Age   int64
 }
 
-// String prints a user the way Python prints the row's tuple.
-func (u User) String() string { return string(u.appendTuple(nil)) }
-
 // appendTuple appends the user to b as Python prints the row's tuple, with
 // strconv's Append functions instead of fmt: fmt is the simple choice, but it
 // costs an allocation per value.

@@ -9,7 +9,9 @@
 #   ./run_all.sh            # in a new scratch folder
 #   ./run_all.sh ~/my-run   # in ~/my-run
 #
-# It stops at the first lesson that fails, with that lesson's exit status.
+# It builds every lesson once and runs the programs it built: the same
+# programs that `go run ./LESSON` builds and runs one at a time. It stops at
+# the first lesson that fails, with that lesson's exit status.
 set -euo pipefail
 
 lessons=(
@@ -26,7 +28,7 @@ lessons=(
 	extras/debugging
 )
 
-if [ $# -gt 1 ] || [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
+if [ $# -gt 1 ] || [[ "${1:-}" == -* ]]; then
 	echo "usage: ./run_all.sh [FOLDER]" >&2
 	exit 2
 fi

@@ -65,15 +65,28 @@ func TestRunLogsOpenAndCloseToStderrAndFile(t *testing.T) {
 
 func TestMissingDatabaseFailsAndCreatesNothing(t *testing.T) {
 	dir := t.TempDir()
-	for _, name := range []string{"missing.db", "no-such-folder/users.db", "users.db?mode=rwc"} {
-		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(dir, name)
+	if err := os.Mkdir(filepath.Join(dir, "a-folder"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, path, wantAdvice string }{
+		{"missing file", "missing.db", "create it first with: go run ./00-setup -db "},
+		{"missing folder", "no-such-folder/users.db", "its folder " + filepath.Join(dir, "no-such-folder") + " does not exist"},
+		{"URI option in the name", "users.db?mode=rwc", "create it first with: go run ./00-setup -db "},
+		{"a folder", "a-folder", "is a folder, not a database file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The lesson's log file goes to the current folder: nothing
+			// else may appear there.
+			cwd := t.TempDir()
+			t.Chdir(cwd)
+			path := filepath.Join(dir, tt.path)
 			var stdout, stderr bytes.Buffer
 			err := run(context.Background(), path, &stdout, &stderr)
 			if err == nil {
 				t.Fatal("run succeeded on a missing database")
 			}
-			for _, want := range []string{path, "go run ./00-setup"} {
+			for _, want := range []string{path, tt.wantAdvice} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q does not mention %q", err, want)
 				}
@@ -87,7 +100,8 @@ func TestMissingDatabaseFailsAndCreatesNothing(t *testing.T) {
 			if strings.Contains(stderr.String(), "Opened connection") {
 				t.Errorf("stderr = %q, says opened though nothing was", stderr.String())
 			}
-			assertDirEntries(t, dir, nil)
+			assertDirEntries(t, dir, []string{"a-folder"})
+			assertDirEntries(t, cwd, []string{"connection.log"})
 		})
 	}
 }
@@ -153,18 +167,38 @@ func TestWithConnectionClosesWhenTheBodySucceeds(t *testing.T) {
 
 func TestPrintUsersReleasesItsConnection(t *testing.T) {
 	path := newDatabase(t)
-	logger := newTestLogger(io.Discard)
-	conn, err := OpenDatabaseConnection(context.Background(), path, logger)
+	conn, err := OpenDatabaseConnection(context.Background(), path, newTestLogger(io.Discard))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
 
-	if err := printUsers(context.Background(), conn, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	t.Run("every row read", func(t *testing.T) {
+		if err := printUsers(context.Background(), conn, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		assertNothingInUse(t, conn)
+	})
+	t.Run("a row that cannot be scanned", func(t *testing.T) {
+		// An age that is not a number makes Scan fail and printUsers
+		// return in the middle of the rows. Reaching the end would have
+		// closed the rows by itself; here only the deferred rows.Close
+		// gives the connection back.
+		if _, err := conn.Exec("INSERT INTO users (name, email, age) VALUES ('Dora', 'dora@example.com', 'old')"); err != nil {
+			t.Fatal(err)
+		}
+		if err := printUsers(context.Background(), conn, io.Discard); err == nil {
+			t.Fatal("printUsers succeeded on an age that is not a number")
+		}
+		assertNothingInUse(t, conn)
+	})
+}
+
+// assertNothingInUse checks that every connection is back in the pool.
+func assertNothingInUse(t *testing.T, conn *DatabaseConnection) {
+	t.Helper()
 	if inUse := conn.Stats().InUse; inUse != 0 {
-		t.Errorf("after printUsers %d connections are in use, want 0: rows were not closed", inUse)
+		t.Errorf("%d connections are in use, want 0: rows were not closed", inUse)
 	}
 }
 

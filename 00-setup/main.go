@@ -22,6 +22,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -58,6 +59,11 @@ func main() {
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "unexpected argument %q: give the database path with -db\n", flag.Arg(0))
+		flag.Usage()
+		os.Exit(2)
+	}
+	if *dbPath == "" {
+		fmt.Fprintln(os.Stderr, "the -db path is empty: give the database file, such as -db users.db")
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -127,11 +133,11 @@ func createSampleDatabase(ctx context.Context, db *sql.DB, n int) error {
 	return tx.Commit()
 }
 
-// usersPerInsert is how many users one INSERT statement carries. Each
-// statement run is a round trip from Go into the C library, with a call per
-// bound value; putting a hundred rows in one statement makes the round trips
-// a hundred times fewer. Its 300 placeholders stay well below SQLite's
-// limit of 32,766.
+// usersPerInsert is how many users one INSERT statement carries. Running a
+// statement costs work of its own, in database/sql and in the C library,
+// besides the work for each value bound; a hundred rows per statement pay
+// that cost a hundred times less often. The 300 placeholders stay well
+// below SQLite's limit of 32,766.
 const usersPerInsert = 100
 
 // addSyntheticUsers inserts users 1 to n. The same n always gives the same
@@ -182,10 +188,11 @@ func syntheticName(i int) string { return "User " + strconv.Itoa(i) }
 // so i*37 % 70 takes every value from 0 to 69 in turn.
 func syntheticAge(i int) int { return 18 + i*37%70 }
 
-// describe adds what to do to the two mistakes a learner is most likely to
-// make: a -db path in a folder that does not exist, and a -db path that names
-// a file that is not an SQLite database. The driver's error is classified by
-// its SQLite code with errors.As, never by its text.
+// describe adds what to do to the mistakes a learner is most likely to make
+// with -db: a folder, or a path in a folder that does not exist, a file that
+// is not an SQLite database, or a database that may not be written. The
+// driver's error is classified by its SQLite code with errors.As, never by
+// its text.
 func describe(dbPath string, err error) error {
 	var sqliteErr sqlite3.Error
 	if !errors.As(err, &sqliteErr) {
@@ -193,9 +200,14 @@ func describe(dbPath string, err error) error {
 	}
 	switch sqliteErr.Code {
 	case sqlite3.ErrCantOpen:
+		if info, statErr := os.Stat(dbPath); statErr == nil && info.IsDir() {
+			return fmt.Errorf("%s is a folder (%w): give -db a file in it, such as -db %s", dbPath, err, filepath.Join(dbPath, "users.db"))
+		}
 		return fmt.Errorf("cannot create %s: %w: check that its folder exists and is writable", dbPath, err)
 	case sqlite3.ErrNotADB:
 		return fmt.Errorf("%s is not an SQLite database (%w): it was left as it is; choose another path with -db", dbPath, err)
+	case sqlite3.ErrReadonly:
+		return fmt.Errorf("%s is read-only (%w): make it writable, or choose another path with -db", dbPath, err)
 	}
 	return err
 }

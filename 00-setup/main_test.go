@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -102,18 +101,34 @@ func TestSyntheticUsersAreTheSameEveryRun(t *testing.T) {
 }
 
 func TestAFailedInsertSavesNothing(t *testing.T) {
+	// A database with the users table and a trigger that refuses the
+	// 250th synthetic user: by then the samples and 249 users are written
+	// inside the transaction, and the rollback must take them all away.
 	path := filepath.Join(t.TempDir(), "users.db")
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := run(ctx, path, 1000, io.Discard); !errors.Is(err, context.Canceled) {
-		t.Fatalf("run with a canceled context: %v, want context.Canceled", err)
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=rwc")
+	if err != nil {
+		t.Fatal(err)
 	}
-	// The transaction never committed: if a file was made, it holds no table.
-	if _, err := os.Stat(path); err == nil {
-		db := openForTest(t, path)
-		if got := queryStrings(t, db, "SELECT count(*) FROM sqlite_schema"); got[0] != "0" {
-			t.Errorf("%s tables after a canceled run, want 0", got[0])
+	defer db.Close()
+	for _, stmt := range []string{
+		schema,
+		`CREATE TRIGGER refuse AFTER INSERT ON users WHEN NEW.email = 'user0000250@example.com'
+		 BEGIN SELECT RAISE(ABORT, 'refused on purpose'); END`,
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
 		}
+	}
+
+	err = run(context.Background(), path, 1000, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "refused on purpose") {
+		t.Fatalf("run error = %v, want the trigger's", err)
+	}
+	if got := countUsers(t, db); got != 0 {
+		t.Errorf("%d users after the failed run, want 0", got)
+	}
+	if inUse := db.Stats().InUse; inUse != 0 {
+		t.Errorf("%d connections in use, want 0", inUse)
 	}
 }
 
@@ -136,6 +151,8 @@ func TestCommandLine(t *testing.T) {
 		{"users not a number", []string{"-db", "x.db", "-users", "many"}, 2, `invalid value "many" for flag -users`},
 		{"folder missing", []string{"-db", filepath.Join(dir, "no-such-folder", "x.db")}, 1, "check that its folder exists"},
 		{"not a database", []string{"-db", notADatabase}, 1, "is not an SQLite database"},
+		{"a folder", []string{"-db", dir}, 1, "is a folder (unable to open database file"},
+		{"empty path", []string{"-db", ""}, 2, "the -db path is empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -199,6 +199,10 @@ func FuzzExecuteQueryParameter(f *testing.F) {
 
 func TestMissingDatabaseFailsAndCreatesNothing(t *testing.T) {
 	dir := t.TempDir()
+	// The lesson's log file goes to the current folder: nothing else may
+	// appear there.
+	cwd := t.TempDir()
+	t.Chdir(cwd)
 	path := filepath.Join(dir, "missing.db")
 	var stdout, stderr bytes.Buffer
 	err := run(context.Background(), path, &stdout, &stderr)
@@ -216,6 +220,9 @@ func TestMissingDatabaseFailsAndCreatesNothing(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("the folder holds %d entries, want none", len(entries))
+	}
+	if entries, _ := os.ReadDir(cwd); len(entries) != 1 || entries[0].Name() != "query.log" {
+		t.Errorf("the current folder holds %v, want only query.log", entries)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -120,7 +121,12 @@ func TestAFailingFetchStopsTheOther(t *testing.T) {
 		return nil, errBoom
 	}
 
-	results, err := gather(context.Background(), slow, failing)
+	// The deadline is a guard: if gather ran the fetches one after the
+	// other, the slow one would end at the deadline, not be canceled, and
+	// the test would fail instead of hanging.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	results, err := gather(ctx, slow, failing)
 	if !errors.Is(err, errBoom) {
 		t.Fatalf("gather error = %v, want the failing fetch's error", err)
 	}
@@ -138,6 +144,40 @@ func TestAFailingFetchStopsTheOther(t *testing.T) {
 	if _, _, err := fetchConcurrently(context.Background(), db, discardLogger()); err != nil {
 		t.Errorf("fetch after the failure: %v", err)
 	}
+}
+
+func TestGatherRunsTheFetchesAtTheSameTime(t *testing.T) {
+	// Each fetch waits until the other has started. Run one after the
+	// other, the first would wait in vain and give up.
+	var wg sync.WaitGroup
+	wg.Add(2)
+	meet := func(ctx context.Context) ([]User, error) {
+		wg.Done()
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+			return []User{}, nil
+		case <-time.After(10 * time.Second):
+			return nil, errors.New("the other fetch did not start within 10 s")
+		}
+	}
+	if _, err := gather(context.Background(), meet, meet); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestQueryUsersReleasesItsConnectionOnAScanError(t *testing.T) {
+	db := openTestDatabase(t)
+	// An age that is not a number makes Scan fail in the middle of the
+	// rows; only the deferred rows.Close gives the connection back then.
+	if _, err := db.Exec("INSERT INTO users (name, email, age) VALUES ('Dora', 'dora@example.com', 'old')"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := asyncFetchUsers(context.Background(), db, discardLogger()); err == nil {
+		t.Fatal("asyncFetchUsers succeeded on an age that is not a number")
+	}
+	assertNothingInUse(t, db)
 }
 
 func TestFetchConcurrentlyReturnsTheQueryError(t *testing.T) {
@@ -168,6 +208,10 @@ func TestGatherReturnsTheCallersCancelation(t *testing.T) {
 
 func TestMissingDatabaseFailsAndCreatesNothing(t *testing.T) {
 	dir := t.TempDir()
+	// The lesson's log file goes to the current folder: nothing else may
+	// appear there.
+	cwd := t.TempDir()
+	t.Chdir(cwd)
 	path := filepath.Join(dir, "missing.db")
 	var stdout bytes.Buffer
 	err := run(context.Background(), path, &stdout, io.Discard)
@@ -179,6 +223,9 @@ func TestMissingDatabaseFailsAndCreatesNothing(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("the folder holds %d entries, want none", len(entries))
+	}
+	if entries, _ := os.ReadDir(cwd); len(entries) != 1 || entries[0].Name() != "async.log" {
+		t.Errorf("the current folder holds %v, want only async.log", entries)
 	}
 }
 

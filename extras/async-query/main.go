@@ -39,6 +39,7 @@ import (
 	"log"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -67,6 +68,11 @@ func main() {
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "unexpected argument %q: give the database path with -db\n", flag.Arg(0))
+		flag.Usage()
+		os.Exit(2)
+	}
+	if *dbPath == "" {
+		fmt.Fprintln(os.Stderr, "the -db path is empty: give the database file, such as -db users.db")
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -249,6 +255,16 @@ func describe(name string, err error) error {
 	}
 	switch sqliteErr.Code {
 	case sqlite3.ErrCantOpen:
+		// SQLite says only that it could not open the file; the file
+		// system says why, so that the advice fits.
+		if info, statErr := os.Stat(name); statErr == nil && info.IsDir() {
+			return fmt.Errorf("%s is a folder, not a database file (%w): give -db the file itself", name, err)
+		} else if statErr == nil {
+			return fmt.Errorf("cannot open %s (%w): check that you may read and write it", name, err)
+		}
+		if _, statErr := os.Stat(filepath.Dir(name)); statErr != nil {
+			return fmt.Errorf("cannot open %s (%w): its folder %s does not exist", name, err, filepath.Dir(name))
+		}
 		return fmt.Errorf("cannot open %s (%w): create it first with: go run ./00-setup -db %s", name, err, name)
 	case sqlite3.ErrNotADB:
 		return fmt.Errorf("%s is not an SQLite database (%w): give -db the file that go run ./00-setup made", name, err)
@@ -270,13 +286,16 @@ func (l guideLogger) line(level, format string, args ...any) {
 }
 
 // newLogger logs to stderr and appends to fileName in the current folder,
-// as the guide's StreamHandler and FileHandler do. If the file cannot be
-// opened, it warns once and logs to stderr alone.
-func newLogger(stderr io.Writer, fileName string) (guideLogger, func() error) {
+// as the guide's StreamHandler and FileHandler do, every line in the format
+// of the guide's expected output (the guide's code gives the format to the
+// file only). If the file cannot be opened, it warns once and logs to
+// stderr alone. Each line goes to the file in a write of its own, so
+// closing it has nothing left to save, and its error is not reported.
+func newLogger(stderr io.Writer, fileName string) (guideLogger, func()) {
 	f, err := os.OpenFile(fileName, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		fmt.Fprintf(stderr, "warning: logging to stderr only: %v\n", err)
-		return guideLogger{log.New(stderr, "", 0)}, func() error { return nil }
+		return guideLogger{log.New(stderr, "", 0)}, func() {}
 	}
-	return guideLogger{log.New(io.MultiWriter(stderr, f), "", 0)}, f.Close
+	return guideLogger{log.New(io.MultiWriter(stderr, f), "", 0)}, func() { f.Close() }
 }

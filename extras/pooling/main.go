@@ -32,7 +32,7 @@
 // opens. How long each burst takes goes to the log only, because it varies
 // from run to run and machine to machine; measure it on yours with
 //
-//	go test -run x -bench . ./extras/pooling
+//	go test -run '^$' -bench . ./extras/pooling
 package main
 
 import (

@@ -290,6 +290,18 @@ func BenchmarkPooledQuery(b *testing.B) {
 	}
 }
 
+// BenchmarkPooledQueryNotPrepared is the lesson's pooledQuery: the same
+// point query through one pool, with the SQL prepared again every time.
+func BenchmarkPooledQueryNotPrepared(b *testing.B) {
+	ctx := context.Background()
+	query := pooledQuery(openTestPool(b, newDatabase(b)))
+	for i := 0; b.Loop(); i++ {
+		if _, err := query(ctx, int64(i%3+1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkNewConnectionPerQuery is the guide's way: every iteration opens
 // the database, proves the connection, queries and closes.
 func BenchmarkNewConnectionPerQuery(b *testing.B) {

@@ -23,7 +23,8 @@
 // Never match the message's text: it is for people, and it may change.
 //
 // The last part is a trap of database/sql's pool that looks like a bug in
-// your code: every connection to ":memory:" has its own empty database.
+// your code: every connection to ":memory:" has its own empty database. It
+// shows three fixes and how the third one still loses the database.
 package main
 
 import (
@@ -49,10 +50,15 @@ import (
 // long it waits for the write lock before it gives up with SQLITE_BUSY.
 const lockWait = 100 * time.Millisecond
 
+// memdbDSN names an in-memory database of SQLite's memdb VFS. A name that
+// begins with "/" is one database for every connection of this process that
+// opens the same name; the name keeps it apart from other such databases.
+const memdbDSN = "file:/debugdemo?vfs=memdb"
+
 // sharedMemoryDSN names an in-memory database that every connection of this
-// process shares. The name keeps it apart from other shared in-memory
-// databases in the same process; plain "file::memory:?cache=shared" is one
-// database for the whole process.
+// process shares through SQLite's shared cache. The name keeps it apart from
+// other shared in-memory databases in the same process; plain
+// "file::memory:?cache=shared" is one database for the whole process.
 const sharedMemoryDSN = "file:debugdemo?mode=memory&cache=shared"
 
 // memoryQueries is how many goroutines query the one-connection pool at once.
@@ -275,17 +281,25 @@ func printCode(w io.Writer, err error, want sqlite3.ErrNo, wantName string) {
 		ok, int(code), code, wantName, code == want)
 }
 
-// showMemoryTrap shows that ":memory:" loses a table on a second connection
-// and that both fixes keep it.
+// showMemoryTrap shows that ":memory:" loses a table on a second connection,
+// that three fixes keep it, and how the third one can still lose it.
 func showMemoryTrap(ctx context.Context, stdout io.Writer, logger guideLogger) error {
 	fmt.Fprintln(stdout, "== The :memory: trap ==")
 	if err := showSeparateMemoryDatabases(ctx, stdout, logger); err != nil {
 		return err
 	}
-	if err := showSharedCache(ctx, stdout); err != nil {
+	if err := showSharedMemory(ctx, stdout, "Fix 1", memdbDSN); err != nil {
 		return err
 	}
-	return showOneConnection(ctx, stdout)
+	fmt.Fprintln(stdout, "  SQLite's memdb VFS: a name that begins with \"/\" is shared by the whole process.")
+	if err := showSharedMemory(ctx, stdout, "Fix 2", sharedMemoryDSN); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "  Shared cache works too, but SQLite's documentation discourages any use of it.")
+	if err := showOneConnection(ctx, stdout); err != nil {
+		return err
+	}
+	return showCanceledTransaction(ctx, stdout)
 }
 
 // showSeparateMemoryDatabases creates a table on one connection to
@@ -307,15 +321,22 @@ func showSeparateMemoryDatabases(ctx context.Context, stdout io.Writer, logger g
 	return nil
 }
 
-// showSharedCache does the same with an in-memory database that every
-// connection of the process shares. It lives as long as one connection to
-// it is open; closing the pool frees it.
+// showSharedMemory does the same with dsn, an in-memory database that every
+// connection of the process shares. Such a database lives as long as one
+// connection to it is open; closing the pool frees it.
 //
-// In shared-cache mode, connections lock whole tables and a conflict fails
-// at once with SQLITE_LOCKED (sqlite3.ErrLocked): _busy_timeout does not
-// wait for it. It suits tests that take turns; the next fix is simpler.
-func showSharedCache(ctx context.Context, stdout io.Writer) (err error) {
-	db, err := sql.Open("sqlite3", sharedMemoryDSN)
+// Fix 1, memdbDSN, is SQLite's memdb VFS. Its connections take turns
+// through locks: while one is in a transaction that writes, the others wait
+// up to their _busy_timeout to read or to write, then fail with SQLITE_BUSY
+// (sqlite3.ErrBusy).
+//
+// Fix 2, sharedMemoryDSN, is SQLite's shared cache. SQLite's documentation
+// discourages any use of it; it remains for backward compatibility.
+// Connections that share a cache lock whole tables, and a conflict fails at
+// once with SQLITE_LOCKED (sqlite3.ErrLocked), which _busy_timeout does not
+// wait for.
+func showSharedMemory(ctx context.Context, stdout io.Writer, fix, dsn string) (err error) {
+	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return err
 	}
@@ -326,9 +347,9 @@ func showSharedCache(ctx context.Context, stdout io.Writer) (err error) {
 		return err
 	}
 	if n != 1 {
-		return fmt.Errorf("%s: connection 2 counted %d rows, want 1", sharedMemoryDSN, n)
+		return fmt.Errorf("%s: connection 2 counted %d rows, want 1", dsn, n)
 	}
-	fmt.Fprintf(stdout, "Fix 1, %q: connection 2 counts 1 row\n", sharedMemoryDSN)
+	fmt.Fprintf(stdout, "%s, %q: connection 2 counts 1 row\n", fix, dsn)
 	return nil
 }
 
@@ -337,9 +358,10 @@ func showSharedCache(ctx context.Context, stdout io.Writer) (err error) {
 // goroutines at once; they take turns.
 //
 // A pool of one connection keeps an in-memory database only while that
-// connection lives: keep MaxIdleConns at 1 or more (the default is 2) and
-// set no ConnMaxLifetime or ConnMaxIdleTime, or the pool closes it and the
-// data with it.
+// connection lives, and the pool closes it more often than it seems: when
+// MaxIdleConns is 0 (the default is 2), when ConnMaxLifetime or
+// ConnMaxIdleTime runs out, and when a transaction's context ends before
+// Commit or Rollback (see showCanceledTransaction). The data goes with it.
 func showOneConnection(ctx context.Context, stdout io.Writer) (err error) {
 	db, err := sql.Open("sqlite3", ":memory:")
 	if err != nil {
@@ -359,9 +381,60 @@ func showOneConnection(ctx context.Context, stdout io.Writer) (err error) {
 	if slices.ContainsFunc(counts, func(c int) bool { return c != 1 }) || open != 1 {
 		return fmt.Errorf("a pool of one connection counted %v rows with %d open, want 1 row each with 1 open", counts, open)
 	}
-	fmt.Fprintf(stdout, "Fix 2, \":memory:\" with db.SetMaxOpenConns(1): each of %d goroutines at once counts 1 row; OpenConnections=1\n",
+	fmt.Fprintf(stdout, "Fix 3, \":memory:\" with db.SetMaxOpenConns(1): each of %d goroutines at once counts 1 row; OpenConnections=1\n",
 		len(counts))
 	return nil
+}
+
+// showCanceledTransaction shows how Fix 3 loses its database. When a
+// transaction's context ends before Commit or Rollback, database/sql rolls
+// the transaction back by itself and closes the connection, since it cannot
+// tell whether the connection is still fit for use: go-sqlite3 implements
+// neither driver.SessionResetter nor driver.Validator, which would let the
+// pool keep it. The next query opens a new connection, to a new and empty
+// ":memory:" database. A Rollback called after the context ended races
+// database/sql's own rollback and may or may not keep the connection; only
+// Commit or Rollback before the context ends is sure to keep it.
+//
+// The count below waits for the pool's one connection, which the
+// transaction holds until database/sql has closed it, so the result is the
+// same on every run.
+func showCanceledTransaction(ctx context.Context, stdout io.Writer) (err error) {
+	db, err := sql.Open("sqlite3", ":memory:")
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, db.Close()) }()
+	db.SetMaxOpenConns(1)
+
+	if err := createNotes(ctx, db); err != nil {
+		return err
+	}
+	n, err := countAfterCanceledTransaction(ctx, db)
+	if code, ok := sqliteCode(err); !ok || code != sqlite3.ErrError {
+		return fmt.Errorf("after a canceled transaction the one-connection pool counted %d rows, error %v, want no such table", n, err)
+	}
+	fmt.Fprintf(stdout, "  But when a transaction's context ends before Commit, the pool closes the connection: %v\n", err)
+	return nil
+}
+
+// countAfterCanceledTransaction inserts a row in a transaction, cancels the
+// transaction's context before Commit and then counts the rows of notes
+// through the pool.
+func countAfterCanceledTransaction(ctx context.Context, db *sql.DB) (n int, err error) {
+	txCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	tx, err := db.BeginTx(txCtx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(txCtx, "INSERT INTO notes (text) VALUES (?)", "lost"); err != nil {
+		return 0, err
+	}
+	cancel()
+	err = db.QueryRowContext(ctx, "SELECT COUNT(*) FROM notes").Scan(&n)
+	return n, err
 }
 
 // countOnSecondConnection creates the table notes with one row on a

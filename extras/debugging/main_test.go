@@ -51,8 +51,12 @@ func Example() {
 	// == The :memory: trap ==
 	// ":memory:": table created on connection 1; on connection 2: no such table: notes
 	//   Every new connection to ":memory:" opens a new, empty database of its own.
-	// Fix 1, "file:debugdemo?mode=memory&cache=shared": connection 2 counts 1 row
-	// Fix 2, ":memory:" with db.SetMaxOpenConns(1): each of 10 goroutines at once counts 1 row; OpenConnections=1
+	// Fix 1, "file:/debugdemo?vfs=memdb": connection 2 counts 1 row
+	//   SQLite's memdb VFS: a name that begins with "/" is shared by the whole process.
+	// Fix 2, "file:debugdemo?mode=memory&cache=shared": connection 2 counts 1 row
+	//   Shared cache works too, but SQLite's documentation discourages any use of it.
+	// Fix 3, ":memory:" with db.SetMaxOpenConns(1): each of 10 goroutines at once counts 1 row; OpenConnections=1
+	//   But when a transaction's context ends before Commit, the pool closes the connection: no such table: notes
 }
 
 // logLine matches one line of the guide's log format.
@@ -272,22 +276,71 @@ func TestMemoryDatabaseIsLostOnASecondConnection(t *testing.T) {
 	})
 }
 
-func TestSharedCacheKeepsTheTableOnASecondConnection(t *testing.T) {
+func TestSharedInMemoryDatabasesKeepTheTableOnASecondConnection(t *testing.T) {
 	ctx := context.Background()
-	// Twice: closing the pool frees the shared database, so the second
-	// time starts empty and CREATE TABLE works again.
-	for i := range 2 {
-		t.Run(fmt.Sprint("pool ", i+1), func(t *testing.T) {
-			db := openTestDB(t, sharedMemoryDSN)
-			n, err := countOnSecondConnection(ctx, db)
-			if err != nil || n != 1 {
-				t.Fatalf("count = %d, %v, want 1 row", n, err)
+	for _, dsn := range []string{memdbDSN, sharedMemoryDSN} {
+		// Twice: closing the pool frees the shared database, so the
+		// second time starts empty and CREATE TABLE works again.
+		for i := range 2 {
+			t.Run(fmt.Sprintf("%s pool %d", dsn, i+1), func(t *testing.T) {
+				db := openTestDB(t, dsn)
+				n, err := countOnSecondConnection(ctx, db)
+				if err != nil || n != 1 {
+					t.Fatalf("count = %d, %v, want 1 row", n, err)
+				}
+				if open := db.Stats().OpenConnections; open != 2 {
+					t.Errorf("OpenConnections = %d, want 2: the count did not use a second connection", open)
+				}
+				assertNoneInUse(t, db)
+				assertClosed(t, db)
+			})
+		}
+	}
+}
+
+func TestSharedInMemoryDatabasesLockDifferently(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		dsn  string
+		want sqlite3.ErrNo
+		// wait is whether the second connection waited for its
+		// _busy_timeout before it failed.
+		wait bool
+	}{
+		{memdbDSN, sqlite3.ErrBusy, true},
+		{sharedMemoryDSN, sqlite3.ErrLocked, false},
+	} {
+		t.Run(tc.dsn, func(t *testing.T) {
+			db := openTestDB(t, fmt.Sprintf("%s&_busy_timeout=%d", tc.dsn, lockWait.Milliseconds()))
+			if err := createNotes(ctx, db); err != nil {
+				t.Fatal(err)
 			}
-			if open := db.Stats().OpenConnections; open != 2 {
-				t.Errorf("OpenConnections = %d, want 2: the count did not use a second connection", open)
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
 			}
+			defer tx.Rollback()
+			if _, err := tx.ExecContext(ctx, "INSERT INTO notes (text) VALUES (?)", "uncommitted"); err != nil {
+				t.Fatal(err)
+			}
+			// The pool runs these on a second connection, since the
+			// transaction holds the first.
+			for _, query := range []string{"INSERT INTO notes (text) VALUES ('second')", "SELECT COUNT(*) FROM notes"} {
+				start := time.Now()
+				_, err := db.ExecContext(ctx, query)
+				elapsed := time.Since(start)
+				if code, ok := sqliteCode(err); !ok || code != tc.want {
+					t.Errorf("%s: error = %v, want Code %d", query, err, tc.want)
+				}
+				if waited := elapsed >= lockWait; waited != tc.wait {
+					t.Errorf("%s failed after %v; waited for the %v busy timeout: %t, want %t", query, elapsed, lockWait, waited, tc.wait)
+				}
+			}
+			if err := tx.Rollback(); err != nil {
+				t.Fatal(err)
+			}
+			assertCount(t, db, "SELECT COUNT(*) FROM notes", 1)
 			assertNoneInUse(t, db)
-			assertClosed(t, db)
 		})
 	}
 }
@@ -312,6 +365,55 @@ func TestOneConnectionPoolKeepsTheTable(t *testing.T) {
 		t.Errorf("OpenConnections = %d, want 1", s.OpenConnections)
 	}
 	assertNoneInUse(t, db)
+}
+
+func TestOneConnectionPoolLosesTheTableWithACanceledTransaction(t *testing.T) {
+	ctx := context.Background()
+	t.Run("canceled before Commit", func(t *testing.T) {
+		db := openTestDB(t, ":memory:")
+		db.SetMaxOpenConns(1)
+		if err := createNotes(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		_, err := countAfterCanceledTransaction(ctx, db)
+		assertNoSuchTable(t, err)
+		// The count ran on a new connection: the pool closed the one
+		// that held the database, and not because it was idle.
+		if s := db.Stats(); s.OpenConnections != 1 || s.MaxIdleClosed != 0 {
+			t.Errorf("OpenConnections=%d MaxIdleClosed=%d, want 1 and 0", s.OpenConnections, s.MaxIdleClosed)
+		}
+		assertNoneInUse(t, db)
+	})
+	t.Run("Rollback before the cancel keeps it", func(t *testing.T) {
+		db := openTestDB(t, ":memory:")
+		db.SetMaxOpenConns(1)
+		if err := createNotes(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		txCtx, cancel := context.WithCancel(ctx)
+		tx, err := db.BeginTx(txCtx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(txCtx, "INSERT INTO notes (text) VALUES (?)", "rolled back"); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		assertCount(t, db, "SELECT COUNT(*) FROM notes", 1)
+		assertNoneInUse(t, db)
+	})
+	t.Run("showCanceledTransaction prints the error", func(t *testing.T) {
+		var stdout bytes.Buffer
+		if err := showCanceledTransaction(ctx, &stdout); err != nil {
+			t.Fatal(err)
+		}
+		if want := "  But when a transaction's context ends before Commit, the pool closes the connection: no such table: notes\n"; stdout.String() != want {
+			t.Errorf("stdout = %q, want %q", stdout.String(), want)
+		}
+	})
 }
 
 func TestMissingDatabaseFailsBeforePrintingAnything(t *testing.T) {

@@ -226,9 +226,15 @@ func pythonValue(v any) string {
 // openDatabase opens the pool. sql.Open connects to nothing, so PingContext
 // proves the connection before it is logged as opened. mode=rw opens an
 // existing file and never creates one. _busy_timeout lets a connection
-// wait up to 5 s for a lock that another program holds while it writes;
-// the context does not cut that wait short, but the queries here only read,
-// and a reader waits only for the moment another program commits.
+// wait up to 5 s for a lock that another connection holds while it writes,
+// and the context does not cut that wait short. The queries here only read,
+// but a reader waits too. In SQLite's default rollback-journal mode it
+// waits while another connection commits, and for the rest of a write
+// transaction that has outgrown its page cache (such as 00-setup -users
+// 1000000): that writer holds the exclusive lock until its transaction
+// ends. A reader still locked out after _busy_timeout fails with "database
+// is locked" (sqlite3.ErrBusy). In WAL mode (_journal_mode=WAL) readers go
+// on reading the last committed data while another connection writes.
 func openDatabase(ctx context.Context, name string, logger guideLogger) (*sql.DB, error) {
 	dsn := "file:" + (&url.URL{Path: name}).EscapedPath() + "?mode=rw&_busy_timeout=5000"
 	db, err := sql.Open("sqlite3", dsn)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mattn/go-sqlite3"
 )
 
 // The lesson's stdout. The times it prints are the constants it uses, not
@@ -85,31 +88,118 @@ func TestADeadlineStopsTheSlowQuery(t *testing.T) {
 func TestACancelFromAnotherGoroutineStopsTheSlowQuery(t *testing.T) {
 	db := openTestDatabase(t)
 	db.SetMaxOpenConns(1)
-	ctx, cancel := context.WithCancel(context.Background())
+	// The deadline is only a backstop should the cancel never come: it
+	// would end the query with context.DeadlineExceeded, not Canceled.
+	ctx, stop := context.WithTimeout(context.Background(), 2*promptly)
+	defer stop()
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	// Another goroutine cancels once the query holds its connection, that
-	// is, while it runs. It gives up waiting after promptly.
+	// Another goroutine cancels once the query holds the pool's only
+	// connection: the query has started, and it never ends on its own, so
+	// only the cancel can stop it. If the query is not seen running within
+	// promptly, the goroutine does not cancel and the test fails.
+	canceledAt := make(chan time.Time, 1)
 	go func() {
-		defer cancel()
 		for wait := time.Now(); time.Since(wait) < promptly; time.Sleep(time.Millisecond) {
 			if db.Stats().InUse == 1 {
+				canceledAt <- time.Now()
+				cancel()
 				return
 			}
 		}
+		canceledAt <- time.Time{}
 	}()
-	start := time.Now()
 	_, err := executeQuery(ctx, db, slowQuery)
-	elapsed := time.Since(start)
+	returned := time.Now()
 
+	at := <-canceledAt
+	if at.IsZero() {
+		t.Fatalf("the query was never seen holding its connection within %v; it ended with %v", promptly, err)
+	}
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error = %v, want context.Canceled", err)
 	}
-	if elapsed > 2*promptly {
-		t.Errorf("the query returned after %v, want well under %v", elapsed, 2*promptly)
+	if elapsed := returned.Sub(at); elapsed > promptly {
+		t.Errorf("the query returned %v after the cancel, want well under %v", elapsed, promptly)
 	}
 	assertNoneInUse(t, db)
 	assertOlderThan40(t, db)
+}
+
+func TestAReaderWaitsForAWriteTransactionThatOutgrewItsCache(t *testing.T) {
+	// The writer's page cache is 64 KiB, so that a few hundred rows of 1000
+	// bytes outgrow it; the reader waits at most readerWait for a lock.
+	const readerWait = 100 * time.Millisecond
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		journal string
+		rows    int
+		locked  bool
+	}{
+		{"rollback journal, small write", "DELETE", 1, false},
+		{"rollback journal, write bigger than the cache", "DELETE", 500, true},
+		{"WAL, write bigger than the cache", "WAL", 500, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := "file:" + (&url.URL{Path: filepath.Join(t.TempDir(), "big.db")}).EscapedPath()
+			writer := openDSN(t, file+"?mode=rwc&_cache_size=-64&_journal_mode="+tc.journal)
+			reader := openDSN(t, fmt.Sprintf("%s?mode=rw&_busy_timeout=%d", file, readerWait.Milliseconds()))
+			if _, err := writer.ExecContext(ctx, "CREATE TABLE notes (text TEXT NOT NULL)"); err != nil {
+				t.Fatal(err)
+			}
+			tx, err := writer.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			for range tc.rows {
+				if _, err := tx.ExecContext(ctx, "INSERT INTO notes (text) VALUES (?)", strings.Repeat("x", 1000)); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			var n int
+			start := time.Now()
+			err = reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM notes").Scan(&n)
+			elapsed := time.Since(start)
+			if tc.locked {
+				var sqliteErr sqlite3.Error
+				if !errors.As(err, &sqliteErr) || sqliteErr.Code != sqlite3.ErrBusy {
+					t.Fatalf("read: %d rows, error %v, want database is locked (ErrBusy)", n, err)
+				}
+				if elapsed < readerWait {
+					t.Errorf("the reader gave up after %v, before its _busy_timeout of %v", elapsed, readerWait)
+				}
+			} else if err != nil || n != 0 {
+				t.Fatalf("read: %d rows, error %v, want the 0 committed rows", n, err)
+			}
+			if err := tx.Rollback(); err != nil {
+				t.Fatal(err)
+			}
+			assertNoneInUse(t, writer)
+			assertNoneInUse(t, reader)
+		})
+	}
+}
+
+// openDSN opens dsn; Cleanup closes it and checks that the pool is empty.
+func openDSN(t *testing.T, dsn string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+		if stats := db.Stats(); stats.OpenConnections != 0 || stats.InUse != 0 {
+			t.Errorf("after close: %d open, %d in use, want 0 and 0", stats.OpenConnections, stats.InUse)
+		}
+	})
+	return db
 }
 
 func TestTheDemonstrationsStopAndLogHowLong(t *testing.T) {

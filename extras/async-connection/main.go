@@ -33,6 +33,16 @@
 // gives it back by itself. db.Conn earns its place when several statements
 // must run on the same connection, because a connection has state of its
 // own, such as a TEMP table or a PRAGMA setting.
+//
+// That state outlives conn.Close. The driver does not reset a connection
+// that goes back to the pool (it implements no driver.SessionResetter), so
+// the next db.Conn or db.QueryContext that gets the same connection finds
+// the TEMP table and the PRAGMA still set, without a word. Undo such state
+// before Close (DROP TABLE temp.name, the PRAGMA's old value), and put a
+// setting that every connection needs in the DSN (_foreign_keys=1,
+// _busy_timeout=5000), or in a ConnectHook of a registered
+// sqlite3.SQLiteDriver for one the DSN cannot set, so that every
+// connection the pool opens has it.
 package main
 
 import (

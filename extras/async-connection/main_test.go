@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -123,6 +124,128 @@ func TestEachGoroutineHasItsOwnConnection(t *testing.T) {
 		}
 		assertNoneInUse(t, db)
 	})
+}
+
+func TestConnectionStateOutlivesConnClose(t *testing.T) {
+	ctx := context.Background()
+	// One connection, so that the next borrower gets the same one.
+	db := openTestDatabase(t)
+	db.SetMaxOpenConns(1)
+	assertForeignKeys(t, db, 0)
+
+	// set turns foreign keys on and makes a TEMP table on a connection of
+	// its own, then gives the connection back; undo first undoes both.
+	set := func(undo bool) {
+		t.Helper()
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close() // for t.Fatal; a no-op after the Close below
+		for _, stmt := range []string{"PRAGMA foreign_keys = ON", "CREATE TEMP TABLE scratch (i INTEGER)"} {
+			if _, err := conn.ExecContext(ctx, stmt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if undo {
+			for _, stmt := range []string{"DROP TABLE temp.scratch", "PRAGMA foreign_keys = OFF"} {
+				if _, err := conn.ExecContext(ctx, stmt); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := conn.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("the next borrower inherits it", func(t *testing.T) {
+		set(false)
+		assertForeignKeys(t, db, 1)
+		assertTempTables(t, db, 1)
+		// Clean up for the next subtest, as the lesson advises.
+		if _, err := db.ExecContext(ctx, "DROP TABLE temp.scratch"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("undone before Close, it is gone", func(t *testing.T) {
+		set(true)
+		assertForeignKeys(t, db, 0)
+		assertTempTables(t, db, 0)
+	})
+	t.Run("a setting in the DSN is on every connection", func(t *testing.T) {
+		path := newDatabase(t)
+		withFK, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=rw&_busy_timeout=5000&_foreign_keys=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := withFK.Close(); err != nil {
+				t.Error(err)
+			}
+			if open := withFK.Stats().OpenConnections; open != 0 {
+				t.Errorf("after close: %d open, want 0", open)
+			}
+		})
+		// Two connections held at once: both have it.
+		var conns []*sql.Conn
+		for range 2 {
+			conn, err := withFK.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close() // for t.Fatal; a no-op after the Close below
+			conns = append(conns, conn)
+		}
+		for i, conn := range conns {
+			var on int
+			if err := conn.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil {
+				t.Fatal(err)
+			}
+			if on != 1 {
+				t.Errorf("connection %d: foreign_keys = %d, want 1", i+1, on)
+			}
+		}
+		if open := withFK.Stats().OpenConnections; open != 2 {
+			t.Errorf("OpenConnections = %d, want 2", open)
+		}
+		for _, conn := range conns {
+			if err := conn.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		assertNoneInUse(t, withFK)
+	})
+	assertNoneInUse(t, db)
+}
+
+// assertForeignKeys checks the foreign_keys setting of the connection the
+// pool lends next.
+func assertForeignKeys(t *testing.T, db *sql.DB, want int) {
+	t.Helper()
+	var on int
+	if err := db.QueryRowContext(context.Background(), "PRAGMA foreign_keys").Scan(&on); err != nil {
+		t.Fatal(err)
+	}
+	if on != want {
+		t.Errorf("foreign_keys = %d, want %d", on, want)
+	}
+}
+
+// assertTempTables checks how many TEMP tables the connection the pool
+// lends next has.
+func assertTempTables(t *testing.T, db *sql.DB, want int) {
+	t.Helper()
+	var n int
+	if err := db.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM temp.sqlite_schema WHERE type = 'table'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != want {
+		t.Errorf("TEMP tables = %d, want %d", n, want)
+	}
 }
 
 func TestFetchConcurrentlyKeepsTheOrderOfTheQueries(t *testing.T) {

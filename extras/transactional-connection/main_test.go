@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -175,9 +176,13 @@ func TestWithTransaction(t *testing.T) {
 			if err := addToBalance(ctx, tx, "Alice", 1000); err != nil {
 				return err
 			}
-			// database/sql rolls the transaction back when its context
-			// ends; the helper's own Rollback then finds it done.
+			// database/sql rolls the transaction back by itself when its
+			// context ends, in a goroutine of its own. Waiting here until
+			// that rollback has given the connection back makes sure the
+			// helper's own Rollback comes second and finds the
+			// transaction done (sql.ErrTxDone).
 			cancel()
+			waitNoneInUse(t, db)
 			_, err := tx.ExecContext(ctx, "UPDATE accounts SET balance = 0")
 			return err
 		})
@@ -258,6 +263,19 @@ func assertInUse(t *testing.T, db *sql.DB, want int) {
 	t.Helper()
 	if inUse := db.Stats().InUse; inUse != want {
 		t.Errorf("%d connections in use, want %d", inUse, want)
+	}
+}
+
+// waitNoneInUse waits until no connection of the pool is in use, and fails
+// the test if that takes more than a generous 10 s.
+func waitNoneInUse(t *testing.T, db *sql.DB) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for db.Stats().InUse != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections still in use after 10 s, want 0", db.Stats().InUse)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 

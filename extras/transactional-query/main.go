@@ -40,17 +40,35 @@
 //     other writer may itself be waiting for that read lock to go before it
 //     can commit, and the two would wait for each other for ever.
 //   - BEGIN IMMEDIATE takes the write lock before the read. A connection
-//     that finds it taken holds no lock yet, so waiting cannot deadlock:
-//     the busy timeout applies, and it waits its turn.
+//     that finds it taken holds no lock yet, so waiting cannot deadlock,
+//     and the busy timeout applies.
 //
 // In WAL mode the deferred read-then-write fails too: with SQLITE_BUSY if
 // another connection holds the write lock when it writes, and with
 // SQLITE_BUSY_SNAPSHOT if another connection committed a write after its
 // read began. BEGIN IMMEDIATE is the cure there as well.
 //
+// The busy timeout is not a queue, though. A connection that finds the lock
+// taken sleeps and tries again, up to 100 ms between tries, until the
+// timeout runs out; meanwhile the connection that has just committed may
+// take the lock again at once. Under a steady stream of writers one of them
+// can wait for seconds and fail with "database is locked" all the same. The
+// busy timeout is the tool for waiting on other programs. Within one
+// program the surest way is to line the writers up in Go: the lesson's pool
+// has a single connection (db.SetMaxOpenConns(1)), so each BeginTx waits in
+// database/sql until that connection is free. database/sql promises no
+// order either, but it has no timeout: a waiter waits as long as its
+// context allows, and never fails for being unlucky. The busy timeout is
+// then left with only other programs to wait for. _txlock=immediate stays
+// all the same, for those other programs and for the read-then-write.
+//
 // The price: with _txlock=immediate every BeginTx takes the write lock, even
-// for a transaction that only reads. Reads that need no transaction are
-// plain queries on the *sql.DB, which take no write lock.
+// for a transaction that only reads. sql.TxOptions{ReadOnly: true} does not
+// change that, because this driver ignores the transaction options and
+// always runs the BEGIN that _txlock names. Reads that need no transaction
+// are plain queries on the *sql.DB, which take no write lock (on a
+// one-connection pool they wait for the connection like everyone else; a
+// program that wants reads during writes opens a second pool for them).
 //
 // The lesson works on a table of its own, page_visits, which it creates in
 // users.db and resets at the start of every run, so the users table is
@@ -147,8 +165,9 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) (err erro
 // rolls back and panics again with the same value.
 //
 // fn should call row.Scan: Scan reads the row and frees it. Inside fn, use
-// only tx: a query on the *sql.DB would run on another connection, outside
-// the transaction.
+// only tx: a query on the *sql.DB would not run in the transaction. It needs
+// a connection of its own, and on the lesson's one-connection pool it would
+// wait, until its context ends, for the one the transaction holds.
 func transactionalQuery(ctx context.Context, db *sql.DB, logger guideLogger,
 	query string, args []any, fn func(tx *sql.Tx, row *sql.Row) error) (err error) {
 	tx, err := db.BeginTx(ctx, nil)
@@ -218,8 +237,9 @@ func countVisit(ctx context.Context, db *sql.DB, logger guideLogger, page string
 }
 
 // countVisitsAtOnce counts n visits from n goroutines at the same time.
-// Each goroutine's BeginTx takes a connection of its own from the pool and
-// waits for the write lock in turn. It returns every error, joined.
+// The pool has one connection, so the goroutines' transactions take it one
+// after another: each BeginTx waits in database/sql until it is free. It
+// returns every error, joined.
 func countVisitsAtOnce(ctx context.Context, db *sql.DB, logger guideLogger, n int) error {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -293,11 +313,14 @@ func isBusy(err error) bool {
 
 // openDatabase opens an existing database with the given _txlock and
 // proves the connection with PingContext before logging that it is open.
+// The pool keeps to one connection, so that the program's transactions wait
+// for each other in database/sql, not in SQLite's busy handler.
 func openDatabase(ctx context.Context, name, txlock string, logger guideLogger) (*sql.DB, error) {
 	db, err := sql.Open("sqlite3", dsn(name, txlock))
 	if err != nil {
 		return nil, err
 	}
+	db.SetMaxOpenConns(1)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		err = describe(name, err)
@@ -309,9 +332,10 @@ func openDatabase(ctx context.Context, name, txlock string, logger guideLogger) 
 }
 
 // dsn opens the existing file name read-write (mode=rw never creates a
-// file). _busy_timeout makes a connection wait up to 5 s for the write lock
-// where SQLite can wait; _txlock is "immediate" for BEGIN IMMEDIATE, or
-// "deferred" for the plain BEGIN that is the driver's default.
+// file). _busy_timeout makes a connection wait up to 5 s for a write lock
+// that another program (or another pool) holds, where SQLite can wait;
+// _txlock is "immediate" for BEGIN IMMEDIATE, or "deferred" for the plain
+// BEGIN that is the driver's default.
 func dsn(name, txlock string) string {
 	return "file:" + (&url.URL{Path: name}).EscapedPath() +
 		"?mode=rw&_busy_timeout=5000&_txlock=" + txlock

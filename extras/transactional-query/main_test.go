@@ -133,12 +133,8 @@ func TestLockModes(t *testing.T) {
 		writer := openTestPool(t, path, "immediate", busyTimeout)
 		other := beginWrite(t, writer)
 
-		done := make(chan error, 1)
-		go func() {
-			_, err := countVisit(context.Background(), pool, newTestLogger(io.Discard), page)
-			done <- err
-		}()
-		assertWaiting(t, done)
+		done := startCountVisit(pool)
+		assertWaiting(t, pool, 1, done)
 		if err := other.Commit(); err != nil {
 			t.Fatalf("other writer's commit: %v", err)
 		}
@@ -158,8 +154,15 @@ func TestLockModesInWALMode(t *testing.T) {
 		tx := beginAndRead(t, deferred)
 		other := beginWrite(t, writer)
 		defer other.Rollback()
+		start := time.Now()
 		_, err := tx.Exec("UPDATE page_visits SET visits = 1 WHERE page = ?", page)
+		elapsed := time.Since(start)
 		assertCodes(t, err, sqlite3.ErrBusy, sqlite3.ErrBusy.Extend(0))
+		// A generous bound: the claim is that the busy timeout is not
+		// used at all, not that the failure is fast.
+		if elapsed >= walBusyTimeout/2 {
+			t.Errorf("deferred write failed after %v, want well before the %v busy timeout", elapsed, walBusyTimeout)
+		}
 	})
 
 	t.Run("another writer committed after the read: SQLITE_BUSY_SNAPSHOT", func(t *testing.T) {
@@ -177,12 +180,9 @@ func TestLockModesInWALMode(t *testing.T) {
 	t.Run("BEGIN IMMEDIATE waits for the other writer", func(t *testing.T) {
 		_, writer := openWALPools(t)
 		other := beginWrite(t, writer)
-		done := make(chan error, 1)
-		go func() {
-			_, err := countVisit(context.Background(), writer, newTestLogger(io.Discard), page)
-			done <- err
-		}()
-		assertWaiting(t, done)
+		done := startCountVisit(writer)
+		// One connection holds the write lock, the other waits for it.
+		assertWaiting(t, writer, 2, done)
 		if err := other.Commit(); err != nil {
 			t.Fatalf("other writer's commit: %v", err)
 		}
@@ -200,39 +200,127 @@ func TestConcurrentCountsAreExact(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { assertClosed(t, db) })
+	if got := db.Stats().MaxOpenConnections; got != 1 {
+		t.Fatalf("the lesson's pool allows %d connections, want 1", got)
+	}
 
-	// 8 goroutines, each counting 500 visits through the lesson's helper,
-	// all on one file: every read-then-write waits its turn for the write
-	// lock, and none reaches the caller as "database is locked".
+	// 8 goroutines, each counting 500 visits through the lesson's helper
+	// on the lesson's pool: every BeginTx waits in database/sql for the
+	// pool's one connection, with no timeout, so none can reach the caller
+	// as "database is locked".
 	goroutines, each := 8, 500
 	if testing.Short() {
 		each = 50
 	}
 	var logs syncBuffer
-	logger := newTestLogger(&logs)
-	errs := make(chan error, goroutines*each)
-	var wg sync.WaitGroup
-	for range goroutines {
-		wg.Go(func() {
-			for range each {
-				if _, err := countVisit(context.Background(), db, logger, page); err != nil {
-					errs <- err
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("countVisit: %v", err)
-	}
+	countAtOnce(t, db, newTestLogger(&logs), goroutines, each)
 	assertVisits(t, db, int64(goroutines*each))
-	assertInUse(t, db)
 	if got := strings.Count(logs.String(), "Transaction committed"); got != goroutines*each {
 		t.Errorf("%d commits logged, want %d", got, goroutines*each)
 	}
 	if strings.Contains(logs.String(), "ERROR") {
 		t.Errorf("log has errors:\n%s", logs.String())
+	}
+}
+
+// The SQLite-level mechanism, without the one-connection pool: several
+// connections of one pool contend for the write lock through SQLite's busy
+// handler. With BEGIN IMMEDIATE and a generous busy timeout under a modest
+// load, the counts are exact too.
+func TestConnectionsContendThroughSQLiteLock(t *testing.T) {
+	const goroutines, each = 4, 25
+	path := newVisitsDatabase(t)
+	pool := openTestPool(t, path, "immediate", 60*time.Second)
+	writer := openTestPool(t, path, "immediate", 60*time.Second)
+
+	// While another connection holds the write lock, all the goroutines'
+	// first BeginTx calls are under way at once, each on a connection of
+	// its own: they can only be waiting in SQLite's busy handler.
+	other := beginWrite(t, writer)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		countAtOnce(t, pool, newTestLogger(io.Discard), goroutines, each)
+	}()
+	// Should the test stop early, the lock is let go and the goroutines
+	// finish before the pools are closed.
+	defer func() {
+		other.Rollback()
+		<-done
+	}()
+	waitInUse(t, pool, goroutines)
+	if err := other.Commit(); err != nil {
+		t.Fatalf("other writer's commit: %v", err)
+	}
+	<-done
+	assertVisits(t, pool, 1+goroutines*each)
+}
+
+// A one-connection pool makes a second transaction wait in database/sql,
+// not in SQLite: it waits even with a busy timeout of 0, where a pool of
+// several connections fails at once.
+func TestOneConnectionPoolWaitsInDatabaseSQL(t *testing.T) {
+	ctx := context.Background()
+	logger := newTestLogger(io.Discard)
+
+	t.Run("one connection: BeginTx waits for it", func(t *testing.T) {
+		path := newVisitsDatabase(t)
+		pool := openTestPool(t, path, "immediate", 0)
+		pool.SetMaxOpenConns(1)
+		other := beginWrite(t, pool)
+		defer other.Rollback()
+		done := startCountVisit(pool)
+		deadline := time.Now().Add(10 * time.Second)
+		for pool.Stats().WaitCount == 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("countVisit is not waiting for the pool's connection after 10 s")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if err := other.Commit(); err != nil {
+			t.Fatalf("other transaction's commit: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("countVisit after the other transaction committed: %v", err)
+		}
+		assertVisits(t, pool, 2)
+	})
+
+	t.Run("several connections: SQLITE_BUSY at once", func(t *testing.T) {
+		path := newVisitsDatabase(t)
+		pool := openTestPool(t, path, "immediate", 0)
+		other := beginWrite(t, pool)
+		defer other.Rollback()
+		_, err := countVisit(ctx, pool, logger, page)
+		assertCodes(t, err, sqlite3.ErrBusy, sqlite3.ErrBusy.Extend(0))
+		if err := other.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		assertVisits(t, pool, 0)
+	})
+}
+
+// This driver ignores sql.TxOptions: a transaction begun as read-only on
+// the lesson's pool still runs BEGIN IMMEDIATE and holds the write lock.
+func TestReadOnlyOptionStillTakesTheWriteLock(t *testing.T) {
+	ctx := context.Background()
+	path := newVisitsDatabase(t)
+	db, err := openDatabase(ctx, path, "immediate", newTestLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { assertClosed(t, db) })
+	other := openTestPool(t, path, "immediate", 0)
+
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	_, err = other.BeginTx(ctx, nil)
+	assertCodes(t, err, sqlite3.ErrBusy, sqlite3.ErrBusy.Extend(0))
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -324,6 +412,35 @@ func TestTransactionalQuery(t *testing.T) {
 		assertVisits(t, db, 5)
 	})
 
+	t.Run("a canceled context rolls back without a second error", func(t *testing.T) {
+		db := openVisits(t)
+		var logs bytes.Buffer
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		err := transactionalQuery(ctx, db, newTestLogger(&logs), query, []any{page}, func(tx *sql.Tx, row *sql.Row) error {
+			if err := writeAndRead(tx, row); err != nil {
+				return err
+			}
+			// database/sql rolls the transaction back by itself when its
+			// context ends, in a goroutine of its own. Waiting here until
+			// that rollback has given the connection back makes sure the
+			// helper's own Rollback comes second and finds the
+			// transaction done (sql.ErrTxDone).
+			cancel()
+			waitInUse(t, db, 0)
+			_, err := tx.ExecContext(ctx, "UPDATE page_visits SET visits = 0 WHERE page = ?", page)
+			return err
+		})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("transactionalQuery error = %v, want context.Canceled", err)
+		}
+		if errors.Is(err, sql.ErrTxDone) {
+			t.Errorf("transactionalQuery error = %v, has sql.ErrTxDone joined to it", err)
+		}
+		assertVisits(t, db, 0)
+		assertLog(t, "log", logs.String(), []string{executed, "ERROR - Transaction rolled back: context canceled"})
+	})
+
 	t.Run("an unknown page is an error and changes nothing", func(t *testing.T) {
 		db := openVisits(t)
 		_, err := countVisit(ctx, db, newTestLogger(io.Discard), "about")
@@ -409,13 +526,16 @@ func openTestPool(t *testing.T, path, txlock string, busy time.Duration) *sql.DB
 func openWALPools(t *testing.T) (deferred, writer *sql.DB) {
 	t.Helper()
 	path := newVisitsDatabase(t)
-	deferred = openTestPool(t, path, "deferred", 10*time.Second)
+	deferred = openTestPool(t, path, "deferred", walBusyTimeout)
 	var mode string
 	if err := deferred.QueryRow("PRAGMA journal_mode = WAL").Scan(&mode); err != nil || mode != "wal" {
 		t.Fatalf("journal_mode = %q, %v, want wal", mode, err)
 	}
-	return deferred, openTestPool(t, path, "immediate", 10*time.Second)
+	return deferred, openTestPool(t, path, "immediate", walBusyTimeout)
 }
+
+// walBusyTimeout is the busy timeout of the WAL tests' pools.
+const walBusyTimeout = 10 * time.Second
 
 // beginAndRead begins a transaction on db and reads the visit count in it.
 func beginAndRead(t *testing.T, db *sql.DB) *sql.Tx {
@@ -447,15 +567,78 @@ func beginWrite(t *testing.T, db *sql.DB) *sql.Tx {
 	return tx
 }
 
-// assertWaiting checks that a countVisit started while another connection
-// holds the write lock has neither finished nor failed a while later: it is
-// waiting for the lock.
-func assertWaiting(t *testing.T, done <-chan error) {
+// startCountVisit runs countVisit on pool in a goroutine and returns the
+// channel that gets its error.
+func startCountVisit(pool *sql.DB) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		_, err := countVisit(context.Background(), pool, newTestLogger(io.Discard), page)
+		done <- err
+	}()
+	return done
+}
+
+// assertWaiting checks that a countVisit started on pool while another
+// connection holds the write lock is blocked in its BeginTx: once pool has
+// inUse connections in use, the waiter's among them, it has still neither
+// finished nor failed 300 ms later, and still holds its connection. Its
+// BEGIN IMMEDIATE cannot get past a write lock that is held.
+func assertWaiting(t *testing.T, pool *sql.DB, inUse int, done <-chan error) {
 	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for pool.Stats().InUse != inUse {
+		select {
+		case err := <-done:
+			t.Fatalf("countVisit returned %v while another connection held the write lock", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections in use after 10 s, want %d", pool.Stats().InUse, inUse)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	select {
 	case err := <-done:
 		t.Fatalf("countVisit returned %v while another connection held the write lock", err)
 	case <-time.After(300 * time.Millisecond):
+	}
+	if got := pool.Stats().InUse; got != inUse {
+		t.Fatalf("%d connections in use, want %d: the waiter let go of its connection", got, inUse)
+	}
+}
+
+// countAtOnce runs countVisit each times in each of n goroutines on db and
+// reports every error.
+func countAtOnce(t *testing.T, db *sql.DB, logger guideLogger, n, each int) {
+	t.Helper()
+	errs := make(chan error, n*each)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for range each {
+				if _, err := countVisit(context.Background(), db, logger, page); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("countVisit: %v", err)
+	}
+}
+
+// waitInUse waits until want connections of the pool are in use, and fails
+// the test if that takes more than a generous 10 s.
+func waitInUse(t *testing.T, db *sql.DB, want int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for db.Stats().InUse != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections in use after 10 s, want %d", db.Stats().InUse, want)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 

@@ -68,9 +68,13 @@ func TestMissingDatabaseFailsAndCreatesNothing(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "a-folder"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, "a-file"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct{ name, path, wantAdvice string }{
 		{"missing file", "missing.db", "create it first with: go run ./00-setup -db "},
-		{"missing folder", "no-such-folder/users.db", "its folder " + filepath.Join(dir, "no-such-folder") + " does not exist"},
+		{"missing folder", "no-such-folder/users.db", "there is no folder " + filepath.Join(dir, "no-such-folder")},
+		{"a file as its folder", "a-file/users.db", "there is no folder " + filepath.Join(dir, "a-file")},
 		{"URI option in the name", "users.db?mode=rwc", "create it first with: go run ./00-setup -db "},
 		{"a folder", "a-folder", "is a folder, not a database file"},
 	}
@@ -100,7 +104,7 @@ func TestMissingDatabaseFailsAndCreatesNothing(t *testing.T) {
 			if strings.Contains(stderr.String(), "Opened connection") {
 				t.Errorf("stderr = %q, says opened though nothing was", stderr.String())
 			}
-			assertDirEntries(t, dir, []string{"a-folder"})
+			assertDirEntries(t, dir, []string{"a-file", "a-folder"})
 			assertDirEntries(t, cwd, []string{"connection.log"})
 		})
 	}

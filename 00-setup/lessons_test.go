@@ -54,7 +54,7 @@ func TestEveryLessonFailsSafelyOnBadInput(t *testing.T) {
 				{"missing database", []string{"-db", "missing.db"}, 1, "go run ./00-setup -db missing.db"},
 				{"not a database", []string{"-db", "notes.txt"}, 1, "notes.txt is not an SQLite database"},
 				{"a folder", []string{"-db", "."}, 1, ". is a folder, not a database file"},
-				{"missing folder", []string{"-db", "nowhere/users.db"}, 1, "its folder nowhere does not exist"},
+				{"missing folder", []string{"-db", "nowhere/users.db"}, 1, "there is no folder nowhere"},
 				{"empty path", []string{"-db", ""}, 2, "the -db path is empty"},
 			}
 			for _, tt := range tests {

@@ -102,8 +102,9 @@ func TestSyntheticUsersAreTheSameEveryRun(t *testing.T) {
 
 func TestAFailedInsertSavesNothing(t *testing.T) {
 	// A database with the users table and a trigger that refuses the
-	// 250th synthetic user: by then the samples and 249 users are written
-	// inside the transaction, and the rollback must take them all away.
+	// 250th synthetic user: by then the samples and the first two
+	// statements' 200 users are written inside the transaction, and the
+	// rollback must take them all away.
 	path := filepath.Join(t.TempDir(), "users.db")
 	db, err := sql.Open("sqlite3", "file:"+path+"?mode=rwc")
 	if err != nil {

@@ -38,7 +38,8 @@
 // that goes back to the pool (it implements no driver.SessionResetter), so
 // the next db.Conn or db.QueryContext that gets the same connection finds
 // the TEMP table and the PRAGMA still set, without a word. Undo such state
-// before Close (DROP TABLE temp.name, the PRAGMA's old value), and put a
+// in a deferred call made right after setting it, so that an early return
+// undoes it too (DROP TABLE temp.name, the PRAGMA's old value), and put a
 // setting that every connection needs in the DSN (_foreign_keys=1,
 // _busy_timeout=5000), or in a ConnectHook of a registered
 // sqlite3.SQLiteDriver for one the DSN cannot set, so that every
@@ -52,6 +53,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"net/url"
 	"os"
@@ -273,9 +275,11 @@ func (u User) String() string {
 	return fmt.Sprintf("(%d, '%s', '%s', %d)", u.ID, u.Name, u.Email, u.Age)
 }
 
-// describe adds what to do to the driver's error when the path is wrong:
-// a missing file, or a file that is not an SQLite database. It classifies the
-// error by its SQLite code with errors.As, never by the message's text.
+// describe adds what to do to the driver's error when the -db path is wrong:
+// a missing file, a folder, a path in a folder that does not exist, a file
+// that cannot be opened, or a file that is not an SQLite database. It
+// classifies the error by its SQLite code with errors.As, never by the
+// message's text.
 func describe(name string, err error) error {
 	var sqliteErr sqlite3.Error
 	if !errors.As(err, &sqliteErr) {
@@ -285,15 +289,18 @@ func describe(name string, err error) error {
 	case sqlite3.ErrCantOpen:
 		// SQLite says only that it could not open the file; the file
 		// system says why, so that the advice fits.
-		if info, statErr := os.Stat(name); statErr == nil && info.IsDir() {
+		dir := filepath.Dir(name)
+		info, statErr := os.Stat(name)
+		dirInfo, dirErr := os.Stat(dir)
+		switch {
+		case statErr == nil && info.IsDir():
 			return fmt.Errorf("%s is a folder, not a database file (%w): give -db the file itself", name, err)
-		} else if statErr == nil {
-			return fmt.Errorf("cannot open %s (%w): check that you may read and write it", name, err)
+		case errors.Is(dirErr, fs.ErrNotExist) || dirErr == nil && !dirInfo.IsDir():
+			return fmt.Errorf("cannot open %s (%w): there is no folder %s", name, err, dir)
+		case errors.Is(statErr, fs.ErrNotExist):
+			return fmt.Errorf("cannot open %s (%w): create it first with: go run ./00-setup -db %s", name, err, name)
 		}
-		if _, statErr := os.Stat(filepath.Dir(name)); statErr != nil {
-			return fmt.Errorf("cannot open %s (%w): its folder %s does not exist", name, err, filepath.Dir(name))
-		}
-		return fmt.Errorf("cannot open %s (%w): create it first with: go run ./00-setup -db %s", name, err, name)
+		return fmt.Errorf("cannot open %s (%w): check that you may read and write it", name, err)
 	case sqlite3.ErrNotADB:
 		return fmt.Errorf("%s is not an SQLite database (%w): give -db the file that go run ./00-setup made", name, err)
 	}

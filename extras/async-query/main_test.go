@@ -96,13 +96,16 @@ func TestACancelFromAnotherGoroutineStopsTheSlowQuery(t *testing.T) {
 	defer cancel()
 
 	// Another goroutine cancels once the query holds the pool's only
-	// connection: the query has started, and it never ends on its own, so
-	// only the cancel can stop it. If the query is not seen running within
-	// promptly, the goroutine does not cancel and the test fails.
+	// connection, and 100 ms more: the connection is taken before the
+	// statement starts, and the query never ends on its own, so by then it
+	// is running inside SQLite and only the cancel can stop it. If the
+	// query is not seen holding its connection within promptly, the
+	// goroutine does not cancel and the test fails.
 	canceledAt := make(chan time.Time, 1)
 	go func() {
 		for wait := time.Now(); time.Since(wait) < promptly; time.Sleep(time.Millisecond) {
 			if db.Stats().InUse == 1 {
+				time.Sleep(100 * time.Millisecond)
 				canceledAt <- time.Now()
 				cancel()
 				return
@@ -110,7 +113,19 @@ func TestACancelFromAnotherGoroutineStopsTheSlowQuery(t *testing.T) {
 		}
 		canceledAt <- time.Time{}
 	}()
-	_, err := executeQuery(ctx, db, slowQuery)
+	// The query runs on a goroutine of its own, so that a broken
+	// interrupt makes the test fail instead of hanging.
+	result := make(chan error, 1)
+	go func() {
+		_, err := executeQuery(ctx, db, slowQuery)
+		result <- err
+	}()
+	var err error
+	select {
+	case err = <-result:
+	case <-time.After(4 * promptly):
+		t.Fatalf("the query was still running %v after it started", 4*promptly)
+	}
 	returned := time.Now()
 
 	at := <-canceledAt

@@ -6,182 +6,424 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
-
-	_ "github.com/mattn/go-sqlite3"
+	"time"
 )
 
 // The guide's expected output for setup_database.py (section 2.2).
 func Example() {
-	if err := run(context.Background(), "users.db", 0, os.Stdout); err != nil {
+	dir, err := os.MkdirTemp("", "00-setup-example-")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	if err := run(context.Background(), filepath.Join(dir, "users.db"), os.Stdout, os.Stderr); err != nil {
 		fmt.Println(err)
 	}
 	// Output:
 	// Sample database created successfully.
 }
 
-func TestRunTwiceLeavesTheThreeSampleUsers(t *testing.T) {
+func TestPageShowsTheOutput(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "users.db")
-	for range 2 {
-		if err := run(context.Background(), path, 0, io.Discard); err != nil {
+	var want bytes.Buffer
+	for range 2 { // the page shows a first run and a rerun
+		stdout, err := runSetup(t, path)
+		if err != nil {
 			t.Fatal(err)
 		}
+		want.WriteString(stdout)
 	}
-	db := openForTest(t, path)
-	got := queryStrings(t, db, "SELECT id || ' ' || name || ' ' || email || ' ' || age FROM users ORDER BY id")
-	want := []string{
-		"1 Alice Smith alice.smith@example.com 30",
-		"2 Bob Johnson bob.johnson@example.com 45",
-		"3 Charlie Brown charlie.brown@example.com 25",
-	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("users = %q, want %q", got, want)
-	}
+	assertPageShows(t, want.String())
+	assertPageShows(t, strings.Join(pyRows(t, path, "SELECT * FROM users"), "\n")+"\n")
 }
 
 func TestTheTableIsTheGuides(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "users.db")
-	if err := run(context.Background(), path, 0, io.Discard); err != nil {
+	if _, err := runSetup(t, path); err != nil {
 		t.Fatal(err)
 	}
-	db := openForTest(t, path)
-	got := queryStrings(t, db, "SELECT name || ' ' || type || ' ' || \"notnull\" || ' ' || pk FROM pragma_table_info('users')")
-	want := []string{"id INTEGER 0 1", "name TEXT 1 0", "email TEXT 1 0", "age INTEGER 1 0"}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+	got := pyRows(t, path, `SELECT name, type, "notnull", pk FROM pragma_table_info('users')`)
+	want := []string{"('id', 'INTEGER', 0, 1)", "('name', 'TEXT', 1, 0)", "('email', 'TEXT', 1, 0)", "('age', 'INTEGER', 1, 0)"}
+	if !slices.Equal(got, want) {
 		t.Errorf("columns = %q, want %q", got, want)
 	}
-	// The email column is UNIQUE: SQLite keeps a unique index for it.
-	if got := queryStrings(t, db, "SELECT count(*) FROM pragma_index_list('users') WHERE \"unique\""); got[0] != "1" {
-		t.Errorf("unique indexes = %s, want 1", got[0])
+	if got := pyRows(t, path, `SELECT count(*) FROM pragma_index_list('users') WHERE "unique"`); got[0] != "(1,)" {
+		t.Errorf("unique indexes = %s, want (1,): email is UNIQUE", got[0])
+	}
+	got = pyRows(t, path, "SELECT * FROM users")
+	want = []string{
+		"(1, 'Alice Smith', 'alice.smith@example.com', 30)",
+		"(2, 'Bob Johnson', 'bob.johnson@example.com', 45)",
+		"(3, 'Charlie Brown', 'charlie.brown@example.com', 25)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("users = %q, want %q", got, want)
 	}
 }
 
-func TestSyntheticUsers(t *testing.T) {
-	// Sizes around the 100-row statement, so that full and short batches
-	// are both counted.
-	for _, n := range []int{1, 99, 100, 101, 250} {
-		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "users.db")
-			if err := run(context.Background(), path, n, io.Discard); err != nil {
-				t.Fatal(err)
-			}
-			db := openForTest(t, path)
-			if got := countUsers(t, db); got != 3+n {
-				t.Errorf("%d users, want %d", got, 3+n)
-			}
-		})
-	}
-}
+// sampleEmails are the sample users' emails, in the order they are added.
+var sampleEmails = []string{"alice.smith@example.com", "bob.johnson@example.com", "charlie.brown@example.com"}
 
-func TestSyntheticUsersAreTheSameEveryRun(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "users.db")
-	for _, n := range []int{1000, 1000, 400} {
-		if err := run(context.Background(), path, n, io.Discard); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db := openForTest(t, path)
-	if got := countUsers(t, db); got != 1003 {
-		t.Errorf("after runs with 1000, 1000 and 400 users: %d users, want 1003", got)
-	}
-	got := queryStrings(t, db, "SELECT min(age) || ' ' || max(age) || ' ' || count(DISTINCT age) FROM users WHERE id > 3")
-	if got[0] != "18 87 70" {
-		t.Errorf("ages: min, max, distinct = %s, want 18 87 70", got[0])
-	}
-	got = queryStrings(t, db, "SELECT name || ' ' || email || ' ' || age FROM users WHERE id = 4")
-	if want := "User 1 user0000001@example.com 55"; got[0] != want {
-		t.Errorf("first synthetic user = %q, want %q", got[0], want)
-	}
-}
-
-func TestAFailedInsertSavesNothing(t *testing.T) {
-	// A database with the users table and a trigger that refuses the
-	// 250th synthetic user: by then the samples and the first two
-	// statements' 200 users are written inside the transaction, and the
-	// rollback must take them all away.
-	path := filepath.Join(t.TempDir(), "users.db")
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=rwc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for _, stmt := range []string{
-		schema,
-		`CREATE TRIGGER refuse AFTER INSERT ON users WHEN NEW.email = 'user0000250@example.com'
-		 BEGIN SELECT RAISE(ABORT, 'refused on purpose'); END`,
-	} {
-		if _, err := db.Exec(stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	err = run(context.Background(), path, 1000, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "refused on purpose") {
-		t.Fatalf("run error = %v, want the trigger's", err)
-	}
-	if got := countUsers(t, db); got != 0 {
-		t.Errorf("%d users after the failed run, want 0", got)
-	}
-	if inUse := db.Stats().InUse; inUse != 0 {
-		t.Errorf("%d connections in use, want 0", inUse)
-	}
-}
-
-func TestCommandLine(t *testing.T) {
-	dir := t.TempDir()
-	notADatabase := filepath.Join(dir, "notes.txt")
-	notes := []byte("these are my notes, not a database\n")
-	if err := os.WriteFile(notADatabase, notes, 0o644); err != nil {
-		t.Fatal(err)
-	}
+// TestRerunAddsNobodyTwice runs 00-setup twice on users tables of the
+// shapes learners make. The first run adds the sample users that are
+// missing and keeps every row that was there; the second changes nothing,
+// byte for byte.
+func TestRerunAddsNobodyTwice(t *testing.T) {
+	learnersRow := `INSERT INTO users (name, email, age) VALUES ('Finn O''Brien', 'finn@example.com', 41)`
 	tests := []struct {
-		name       string
-		args       []string
-		wantStatus int
-		wantStderr string
+		name   string
+		setup  []string
+		before int // rows before the first run
 	}{
-		{"unknown flag", []string{"-dbb", "x.db"}, 2, "flag provided but not defined: -dbb"},
-		{"extra argument", []string{"x.db"}, 2, `unexpected argument "x.db"`},
-		{"negative users", []string{"-db", "x.db", "-users", "-5"}, 2, "invalid value -5 for flag -users"},
-		{"users not a number", []string{"-db", "x.db", "-users", "many"}, 2, `invalid value "many" for flag -users`},
-		{"folder missing", []string{"-db", filepath.Join(dir, "no-such-folder", "x.db")}, 1, "check that its folder exists"},
-		{"not a database", []string{"-db", notADatabase}, 1, "is not an SQLite database"},
-		{"a folder", []string{"-db", dir}, 1, "is a folder (unable to open database file"},
-		{"empty path", []string{"-db", ""}, 2, "the -db path is empty"},
+		{"no table yet", nil, 0},
+		{"the guide's table", guideUsers, 3},
+		{"the guide's table, one user deleted", append(slices.Clone(guideUsers), `DELETE FROM users WHERE name = 'Bob Johnson'`), 2},
+		{"without UNIQUE on email", []string{`CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT, age INTEGER)`, learnersRow}, 1},
+		{"without UNIQUE, a sample user there", []string{`CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT, age INTEGER)`,
+			`INSERT INTO users (name, email, age) VALUES ('Alice', 'alice.smith@example.com', 31)`}, 1},
+		{"extra columns", []string{`CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, email TEXT NOT NULL,
+			age INTEGER, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, is_active BOOLEAN DEFAULT 1, password_hash TEXT)`, learnersRow}, 1},
+		{"a user_id TEXT key, columns in another order", []string{`CREATE TABLE users (user_id TEXT PRIMARY KEY, email TEXT, age INTEGER, name TEXT)`,
+			`INSERT INTO users (user_id, email, age, name) VALUES ('u1', 'finn@example.com', 41, 'Finn O''Brien')`}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			stdout, stderr, status := runProgram(t, dir, setupProgram, tt.args...)
-			if status != tt.wantStatus {
-				t.Fatalf("exit status %d, want %d\nstderr: %s", status, tt.wantStatus, stderr)
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "users.db")
+			var before []string
+			if tt.setup != nil {
+				path = newUsersDB(t, tt.setup...)
+				before = pyRows(t, path, "SELECT * FROM users")
 			}
-			assertOneClearLine(t, stderr, tt.wantStderr)
-			if stdout != "" {
-				t.Errorf("stdout = %q, want nothing", stdout)
+			if len(before) != tt.before {
+				t.Fatalf("%d rows before, want %d", len(before), tt.before)
 			}
-			assertDirHolds(t, dir, "notes.txt")
-			if got, _ := os.ReadFile(notADatabase); !bytes.Equal(got, notes) {
-				t.Errorf("notes.txt changed to %q", got)
+
+			if _, err := runSetup(t, path); err != nil {
+				t.Fatal(err)
+			}
+			after := pyRows(t, path, "SELECT * FROM users")
+			if !slices.Equal(after[:len(before)], before) {
+				t.Errorf("the rows that were there changed:\n%q\nto\n%q", before, after)
+			}
+			for _, email := range sampleEmails {
+				if n := pyRows(t, path, "SELECT count(*) FROM users WHERE email = ?", email); n[0] != "(1,)" {
+					t.Errorf("%s is in the table %s times, want once", email, n[0])
+				}
+			}
+			if got, want := len(after), tt.before+3-countSamples(before); got != want {
+				t.Errorf("%d rows after the first run, want %d", got, want)
+			}
+
+			file := readFile(t, path)
+			stdout, err := runSetup(t, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stdout != "Sample database created successfully.\n" {
+				t.Errorf("the rerun printed %q", stdout)
+			}
+			if !bytes.Equal(readFile(t, path), file) {
+				t.Errorf("the rerun changed the file; rows now:\n%q", pyRows(t, path, "SELECT * FROM users"))
 			}
 		})
 	}
 }
 
-// assertOneClearLine checks that the first line of stderr names the problem
-// (the flag package adds its usage after it) and that no stack trace follows.
-func assertOneClearLine(t *testing.T, stderr, want string) {
-	t.Helper()
-	first, _, _ := strings.Cut(stderr, "\n")
-	if !strings.Contains(first, want) {
-		t.Errorf("first line of stderr = %q, want it to contain %q", first, want)
+// countSamples counts the rows that hold a sample user's email.
+func countSamples(rows []string) int {
+	n := 0
+	for _, r := range rows {
+		for _, e := range sampleEmails {
+			if strings.Contains(r, "'"+e+"'") {
+				n++
+			}
+		}
 	}
-	assertNoStackTrace(t, stderr)
+	return n
+}
+
+// TestATableItCannotFillIsLeftAlone checks the tables 00-setup must refuse:
+// without a column the INSERT needs, or with one that the sample users
+// cannot fill. It fails with one line naming the cause, prints nothing on
+// stdout and leaves the file as it was.
+func TestATableItCannotFillIsLeftAlone(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup []string
+		want  string
+	}{
+		{"no age column", []string{`CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT)`, `INSERT INTO users DEFAULT VALUES`},
+			"has no age column: its columns are id, name, email"},
+		{"no email column", []string{`CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER)`, `INSERT INTO users DEFAULT VALUES`},
+			"has no email column: its columns are id, name, age"},
+		{"no name column", []string{`CREATE TABLE users (user_id TEXT PRIMARY KEY, full_name TEXT, email TEXT, age INTEGER)`, `INSERT INTO users DEFAULT VALUES`},
+			"has no name column: its columns are user_id, full_name, email, age"},
+		{"a column that must be filled", []string{`CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT, age INTEGER, password_hash TEXT NOT NULL)`},
+			"insert alice.smith@example.com: NOT NULL constraint failed: users.password_hash"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := newUsersDB(t, tt.setup...)
+			file := readFile(t, path)
+			stdout, err := runSetup(t, path)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want one that says %q", err, tt.want)
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, "error creating database: ") || strings.Contains(msg, "\n") {
+				t.Errorf("error %q is not one line starting with Python's words", msg)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+			if !bytes.Equal(readFile(t, path), file) {
+				t.Error("the file changed")
+			}
+		})
+	}
+}
+
+// refuseCharlie is a trigger that makes the third sample user's INSERT
+// fail, after the first two were inserted inside the transaction.
+const refuseCharlie = `CREATE TRIGGER refuse BEFORE INSERT ON users WHEN NEW.email = 'charlie.brown@example.com'
+BEGIN SELECT RAISE(ABORT, 'refused on purpose'); END`
+
+func TestAFailedInsertSavesNothing(t *testing.T) {
+	path := newUsersDB(t, guideUsers[0], refuseCharlie)
+	file := readFile(t, path)
+	stdout, err := runSetup(t, path)
+	if err == nil || !strings.Contains(err.Error(), "insert charlie.brown@example.com: refused on purpose") {
+		t.Fatalf("error = %v, want the trigger's", err)
+	}
+	if stdout != "" {
+		t.Errorf("stdout = %q, want nothing", stdout)
+	}
+	if rows := pyRows(t, path, "SELECT * FROM users"); len(rows) != 0 {
+		t.Errorf("after the failed run the table holds %q, want nothing", rows)
+	}
+	if !bytes.Equal(readFile(t, path), file) {
+		t.Error("the file changed")
+	}
+}
+
+// TestAFailedRunReleasesTheWriteLock checks that the transaction of a
+// failed run does not outlive it: another connection, which does not wait
+// at all, can write at once.
+func TestAFailedRunReleasesTheWriteLock(t *testing.T) {
+	path := newUsersDB(t, guideUsers[0], refuseCharlie)
+	if _, err := runSetup(t, path); err == nil {
+		t.Fatal("the run succeeded, want the trigger's error")
+	}
+	db := openNoWait(t, path)
+	if _, err := db.ExecContext(t.Context(), `INSERT INTO users (name, email, age) VALUES ('Dana', 'dana@example.com', 33)`); err != nil {
+		t.Fatalf("another connection cannot write after the failed run: %v", err)
+	}
+}
+
+// TestACommitThatFailsIsReported holds a read transaction open on another
+// connection: the run's COMMIT cannot write the file while it is being
+// read, waits out the 5 s busy timeout and fails. The run must say so, and
+// not print its success line.
+func TestACommitThatFailsIsReported(t *testing.T) {
+	t.Parallel()
+	path := newUsersDB(t, guideUsers[0])
+	reader := openNoWait(t, path)
+	tx, err := reader.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(t.Context(), "SELECT count(*) FROM users").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+
+	stdout, err := runSetupWithin(t, path, 20*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "database is locked") {
+		t.Fatalf("error = %v, want COMMIT's: database is locked", err)
+	}
+	if stdout != "" {
+		t.Errorf("stdout = %q, want nothing", stdout)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if rows := pyRows(t, path, "SELECT * FROM users"); len(rows) != 0 {
+		t.Errorf("after the failed commit the table holds %q, want nothing", rows)
+	}
+}
+
+// TestManyRunsAtOnce starts eight runs together on one new file. Each
+// takes the write lock when it begins (_txlock=immediate) and waits for the
+// others (_busy_timeout), so all succeed and the users are added once.
+func TestManyRunsAtOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users.db")
+	errs := make([]error, 8)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = runSetupWithin(t, path, 20*time.Second) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("run %d: %v", i+1, err)
+		}
+	}
+	if got := pyRows(t, path, "SELECT count(*) FROM users"); got[0] != "(3,)" {
+		t.Errorf("%s users, want (3,)", got[0])
+	}
+}
+
+// TestNothingIsLeftOpen checks that after a run, successful or not, the
+// program holds no file of the database open: every connection was closed.
+func TestNothingIsLeftOpen(t *testing.T) {
+	t.Run("after success", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "users.db")
+		if _, err := runSetup(t, path); err != nil {
+			t.Fatal(err)
+		}
+		assertFileClosed(t, path)
+	})
+	t.Run("after a failed insert", func(t *testing.T) {
+		path := newUsersDB(t, guideUsers[0], refuseCharlie)
+		if _, err := runSetup(t, path); err == nil {
+			t.Fatal("the run succeeded, want the trigger's error")
+		}
+		assertFileClosed(t, path)
+	})
+	t.Run("after a table it cannot fill", func(t *testing.T) {
+		path := newUsersDB(t, `CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)`)
+		if _, err := runSetup(t, path); err == nil {
+			t.Fatal("the run succeeded, want an error")
+		}
+		assertFileClosed(t, path)
+	})
+}
+
+func TestACanceledRunCreatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	stdout, err := runSetupContext(ctx, filepath.Join(dir, "users.db"))
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error = %v, want context.Canceled", err)
+	}
+	if stdout != "" {
+		t.Errorf("stdout = %q, want nothing", stdout)
+	}
+	assertDirHolds(t, dir)
+}
+
+// runSetup runs the lesson on path, with a time guard, and returns what it
+// printed on stdout and its error.
+func runSetup(t *testing.T, path string) (string, error) {
+	t.Helper()
+	return runSetupWithin(t, path, 10*time.Second)
+}
+
+// runSetupWithin runs the lesson on path and fails the test if it has not
+// returned within limit. (A context cannot cut SQLite's wait for a lock, so
+// the guard is a timer.)
+func runSetupWithin(t *testing.T, path string, limit time.Duration) (string, error) {
+	t.Helper()
+	type result struct {
+		stdout string
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		stdout, err := runSetupContext(context.Background(), path)
+		done <- result{stdout, err}
+	}()
+	select {
+	case r := <-done:
+		return r.stdout, r.err
+	case <-time.After(limit):
+		t.Fatalf("run on %s did not return within %v", path, limit)
+		return "", nil
+	}
+}
+
+func runSetupContext(ctx context.Context, path string) (string, error) {
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, path, &stdout, &stderr)
+	return stdout.String(), err
+}
+
+// pyRows returns the rows of query on the database at path, each as
+// Python's print(row) prints it.
+func pyRows(t *testing.T, path, query string, args ...any) []string {
+	t.Helper()
+	db := openNoWait(t, path)
+	rows, err := queryAsStored(t.Context(), db, query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		row, err := scanRow(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, row.String())
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// openNoWait opens an existing database with no busy timeout, so that a
+// lock held by someone else fails at once, and closes it when the test
+// ends, checking that nothing was left open.
+func openNoWait(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rw&_busy_timeout=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		db.Close()
+		assertNothingOpen(t, db)
+	})
+	return db
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// assertFileClosed fails if this process still has path, or its journal,
+// open: it reads the process's open files from /proc (Linux).
+func assertFileClosed(t *testing.T, path string) {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Logf("cannot list open files here: %v", err)
+		return
+	}
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err == nil && strings.HasPrefix(target, path) {
+			t.Errorf("%s is still open (file descriptor %s): a connection was not closed", target, fd.Name())
+		}
+	}
 }
 
 // assertDirHolds checks that dir holds exactly the named entries.
@@ -195,91 +437,7 @@ func assertDirHolds(t *testing.T, dir string, want ...string) {
 	for _, e := range entries {
 		got = append(got, e.Name())
 	}
-	if strings.Join(got, ",") != strings.Join(want, ",") {
+	if !slices.Equal(got, want) {
 		t.Errorf("%s holds %q, want %q", dir, got, want)
 	}
-}
-
-func countUsers(t *testing.T, db *sql.DB) int {
-	t.Helper()
-	var n int
-	if err := db.QueryRow("SELECT count(*) FROM users").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-// queryStrings returns the first column of every row of query.
-func queryStrings(t *testing.T, db *sql.DB, query string) []string {
-	t.Helper()
-	rows, err := db.Query(query)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var got []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return got
-}
-
-// openForTest opens an existing database read-only and closes it when the
-// test ends, checking that nothing was left in use.
-func openForTest(t *testing.T, path string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if inUse := db.Stats().InUse; inUse != 0 {
-			t.Errorf("%d connections in use at the end of the test, want 0", inUse)
-		}
-		db.Close()
-	})
-	return db
-}
-
-// setupProgram is this lesson built as a program, and sourceDir its source
-// folder; TestMain sets both.
-var setupProgram, sourceDir string
-
-// TestMain builds the lesson as a program, for the command-line tests, and
-// runs every test and example in a scratch folder, so that the users.db the
-// example makes lands there and not in the source tree.
-func TestMain(m *testing.M) {
-	code, err := testMain(m)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Exit(code)
-}
-
-func testMain(m *testing.M) (int, error) {
-	dir, err := os.MkdirTemp("", "lesson-test-")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(dir)
-
-	if sourceDir, err = os.Getwd(); err != nil {
-		return 0, err
-	}
-	setupProgram = filepath.Join(dir, "00-setup")
-	if out, err := exec.Command("go", "build", "-o", setupProgram, ".").CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("build 00-setup: %v\n%s", err, out)
-	}
-	if err := os.Chdir(dir); err != nil {
-		return 0, err
-	}
-	return m.Run(), nil
 }

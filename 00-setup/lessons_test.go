@@ -2,45 +2,162 @@
 
 package main
 
-// These tests run every program of the workbook from the command line, as a
-// learner would, and break each one in the same ways on purpose. They live
-// beside 00-setup because every program needs the database it makes.
+// These tests build every program of the workbook and run it from the
+// command line, as a learner would: on users tables of many shapes against
+// what Python prints, with bad input, with Ctrl-C, without cgo. They live
+// beside 00-setup, the first lesson, and find the others by their main.go.
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
-// lessons are the programs that open the database 00-setup made.
-var lessons = []string{
-	"0-databaseconnection",
-	"1-execute",
-	"3-concurrent",
-	"extras/transactional-connection",
-	"extras/transactional-query",
-	"extras/async-connection",
-	"extras/nested",
-	"extras/async-query",
-	"extras/pooling",
-	"extras/debugging",
+// core are the guide's three tasks; every lesson prints as their Python does.
+var core = []string{"0-databaseconnection", "1-execute", "3-concurrent"}
+
+// allLessons lists every lesson folder of the workbook, such as "1-execute"
+// or "extras/nested": each folder that has a main.go.
+func allLessons(t *testing.T) []string {
+	t.Helper()
+	root := workbookRoot(t)
+	var lessons []string
+	for _, pattern := range []string{"*/main.go", "extras/*/main.go"} {
+		matches, err := filepath.Glob(filepath.Join(root, pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range matches {
+			rel, _ := filepath.Rel(root, filepath.Dir(m))
+			lessons = append(lessons, filepath.ToSlash(rel))
+		}
+	}
+	slices.Sort(lessons)
+	return lessons
 }
 
-func TestEveryLessonFailsSafelyOnBadInput(t *testing.T) {
+func TestSharedFilesAreTheSameInEveryLesson(t *testing.T) {
+	root := workbookRoot(t)
+	for _, name := range []string{"workbook.go", "workbook_test.go", "nocgo.go"} {
+		want, err := os.ReadFile(filepath.Join(root, "00-setup", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, lesson := range allLessons(t) {
+			got, err := os.ReadFile(filepath.Join(root, lesson, name))
+			if err != nil {
+				t.Errorf("%s: %v (copy it from 00-setup)", lesson, err)
+				continue
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s/%s differs from 00-setup/%s: change them together (cp 00-setup/%s %s/)", lesson, name, name, name, lesson)
+			}
+		}
+	}
+}
+
+func TestEveryMainGoIsShortEnoughToReadInOneSitting(t *testing.T) {
+	root := workbookRoot(t)
+	for _, lesson := range allLessons(t) {
+		src, err := os.ReadFile(filepath.Join(root, lesson, "main.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		limit := 120
+		if strings.HasPrefix(lesson, "extras/") {
+			limit = 180
+		}
+		if n := bytes.Count(src, []byte("\n")); n > limit {
+			t.Errorf("%s/main.go is %d lines, over the %d that a lesson may have", lesson, n, limit)
+		}
+		for _, banned := range []string{"log.Fatal", "os.Exit(", "panic(", "fmt.Sprintf(\"SELECT", "fmt.Sprintf(\"INSERT", "fmt.Sprintf(\"UPDATE", "fmt.Sprintf(\"DELETE"} {
+			if bytes.Contains(src, []byte(banned)) {
+				t.Errorf("%s/main.go uses %s: errors go back to main as values, and values go in placeholders", lesson, banned)
+			}
+		}
+	}
+}
+
+// programs builds every lesson once, with env added to the build's
+// environment, into a new folder, and returns that folder. Each program is
+// named after its folder's last element, as go build names it.
+func programs(t *testing.T, env ...string) string {
+	t.Helper()
+	bin := t.TempDir()
+	args := []string{"build", "-o", bin + string(filepath.Separator)}
+	for _, lesson := range allLessons(t) {
+		args = append(args, "./"+lesson)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	build := exec.CommandContext(ctx, "go", args...)
+	build.Dir = workbookRoot(t)
+	build.Env = append(os.Environ(), env...)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// runIn runs program in dir with args and no input, and returns what it
+// printed and its exit status. It fails the test if the program runs for
+// more than a minute.
+func runIn(t *testing.T, dir, program string, args ...string) (stdout, stderr string, status int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, program, args...)
+	cmd.Dir = dir
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("%s %s did not finish in a minute", filepath.Base(program), strings.Join(args, " "))
+	case errors.As(err, &exitErr):
+		status = exitErr.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return out.String(), errOut.String(), status
+}
+
+// assertNoStackTrace checks that stderr holds no sign of a Go panic.
+func assertNoStackTrace(t *testing.T, stderr string) {
+	t.Helper()
+	for _, trace := range []string{"goroutine ", "panic:", ".go:"} {
+		if strings.Contains(stderr, trace) {
+			t.Errorf("stderr holds %q, a sign of a stack trace:\n%s", trace, stderr)
+		}
+	}
+}
+
+// lastLine is the last line of s.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+func TestEveryLessonFromTheCommandLine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every lesson")
 	}
-	bin := buildLessons(t, "CGO_ENABLED=1")
+	bin := programs(t, "CGO_ENABLED=1")
 	notes := []byte("these are my notes, not a database\n")
-
-	for _, lesson := range lessons {
+	for _, lesson := range allLessons(t) {
 		program := filepath.Join(bin, path.Base(lesson))
 		t.Run(lesson, func(t *testing.T) {
 			tests := []struct {
@@ -50,12 +167,20 @@ func TestEveryLessonFailsSafelyOnBadInput(t *testing.T) {
 				wantStderr string // in the first line for a usage error, in the last otherwise
 			}{
 				{"unknown flag", []string{"-nope"}, 2, "flag provided but not defined: -nope"},
+				{"the usage line names the lesson", []string{"-nope"}, 2, ""},
 				{"extra argument", []string{"users.db"}, 2, `unexpected argument "users.db"`},
-				{"missing database", []string{"-db", "missing.db"}, 1, "go run ./00-setup -db missing.db"},
+				{"empty path", []string{"-db", ""}, 2, "the -db path is empty"},
 				{"not a database", []string{"-db", "notes.txt"}, 1, "notes.txt is not an SQLite database"},
 				{"a folder", []string{"-db", "."}, 1, ". is a folder, not a database file"},
 				{"missing folder", []string{"-db", "nowhere/users.db"}, 1, "there is no folder nowhere"},
-				{"empty path", []string{"-db", ""}, 2, "the -db path is empty"},
+			}
+			if lesson != "00-setup" {
+				tests = append(tests, struct {
+					name       string
+					args       []string
+					wantStatus int
+					wantStderr string
+				}{"missing database", []string{"-db", "missing.db"}, 1, "create it with: go run ./00-setup -db missing.db (in the workbook's folder)"})
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
@@ -63,25 +188,27 @@ func TestEveryLessonFailsSafelyOnBadInput(t *testing.T) {
 					if err := os.WriteFile(filepath.Join(dir, "notes.txt"), notes, 0o644); err != nil {
 						t.Fatal(err)
 					}
-					stdout, stderr, status := runProgram(t, dir, program, tt.args...)
+					stdout, stderr, status := runIn(t, dir, program, tt.args...)
 					if status != tt.wantStatus {
 						t.Fatalf("exit status %d, want %d\nstderr: %s", status, tt.wantStatus, stderr)
 					}
-					lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
-					line := lines[len(lines)-1]
+					line := lastLine(stderr)
 					if tt.wantStatus == 2 {
-						line = lines[0]
+						line = strings.Split(stderr, "\n")[0]
 					}
 					if !strings.Contains(line, tt.wantStderr) {
 						t.Errorf("stderr line %q does not contain %q\nstderr: %s", line, tt.wantStderr, stderr)
+					}
+					if tt.name == "the usage line names the lesson" && !strings.Contains(stderr, "usage: go run ./"+lesson+" [flags]\n") {
+						t.Errorf("stderr does not show the usage line of go run ./%s:\n%s", lesson, stderr)
 					}
 					assertNoStackTrace(t, stderr)
 					if stdout != "" {
 						t.Errorf("stdout = %q, want nothing", stdout)
 					}
-					// Nothing created or changed: the notes are as they were,
-					// and no database appeared. A log file may appear, as
-					// the guide's logging creates one.
+					// Nothing created or changed: the notes are as they
+					// were and no database appeared. A log file may
+					// appear, as the guide's logging creates one.
 					if got, _ := os.ReadFile(filepath.Join(dir, "notes.txt")); !bytes.Equal(got, notes) {
 						t.Errorf("notes.txt changed to %q", got)
 					}
@@ -95,17 +222,78 @@ func TestEveryLessonFailsSafelyOnBadInput(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("each runs twice on the database 00-setup made, the same both times", func(t *testing.T) {
+		dir := t.TempDir()
+		if _, stderr, status := runIn(t, dir, filepath.Join(bin, "00-setup")); status != 0 {
+			t.Fatalf("00-setup: status %d\n%s", status, stderr)
+		}
+		before := map[string]string{}
+		for _, lesson := range allLessons(t) {
+			var outputs [2]string
+			for i := range outputs {
+				stdout, stderr, status := runIn(t, dir, filepath.Join(bin, path.Base(lesson)))
+				if status != 0 {
+					t.Fatalf("%s, run %d: exit status %d\nstderr: %s", lesson, i+1, status, stderr)
+				}
+				outputs[i] = stdout
+			}
+			if outputs[0] != outputs[1] {
+				t.Errorf("%s printed differently the second time:\n%s\nthen:\n%s", lesson, outputs[0], outputs[1])
+			}
+			before[lesson] = outputs[0]
+		}
+		// The extras leave the guide's table as the core lessons read it.
+		for _, lesson := range core {
+			stdout, _, _ := runIn(t, dir, filepath.Join(bin, lesson))
+			if stdout != before[lesson] {
+				t.Errorf("%s prints differently after the extras ran:\n%s\nbefore:\n%s", lesson, stdout, before[lesson])
+			}
+		}
+	})
+
+	t.Run("each carries on without its log file", func(t *testing.T) {
+		for _, lesson := range allLessons(t) {
+			if lesson == "00-setup" {
+				continue
+			}
+			t.Run(lesson, func(t *testing.T) {
+				dir := t.TempDir()
+				if _, stderr, status := runIn(t, dir, filepath.Join(bin, "00-setup")); status != 0 {
+					t.Fatalf("00-setup: status %d\n%s", status, stderr)
+				}
+				// Every log file a lesson could open is a folder instead,
+				// so opening it fails.
+				src, _ := os.ReadFile(filepath.Join(workbookRoot(t), lesson, "main.go"))
+				for _, f := range strings.Fields(string(src)) {
+					if name := strings.Trim(f, `"(),`); strings.HasSuffix(name, ".log") {
+						os.Mkdir(filepath.Join(dir, name), 0o755)
+					}
+				}
+				stdout, stderr, status := runIn(t, dir, filepath.Join(bin, path.Base(lesson)))
+				if status != 0 {
+					t.Fatalf("exit status %d, want 0\nstderr: %s", status, stderr)
+				}
+				if strings.Contains(string(src), ".log\"") && strings.Count(stderr, "warning: logging to stderr only") < 1 {
+					t.Errorf("no warning that the log file could not be opened\nstderr: %s", stderr)
+				}
+				if stdout == "" {
+					t.Error("the lesson printed nothing")
+				}
+			})
+		}
+	})
 }
 
 func TestEveryLessonSaysItNeedsCgo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every lesson")
 	}
-	bin := buildLessons(t, "CGO_ENABLED=0")
-	for _, lesson := range append([]string{"00-setup"}, lessons...) {
+	bin := programs(t, "CGO_ENABLED=0")
+	for _, lesson := range allLessons(t) {
 		t.Run(lesson, func(t *testing.T) {
 			dir := t.TempDir()
-			_, stderr, status := runProgram(t, dir, filepath.Join(bin, path.Base(lesson)))
+			_, stderr, status := runIn(t, dir, filepath.Join(bin, path.Base(lesson)))
 			want := lesson + " needs cgo because the SQLite driver is C code: install a C compiler (gcc) and run it with CGO_ENABLED=1\n"
 			if status != 1 || stderr != want {
 				t.Errorf("exit status %d, stderr %q; want 1 and %q", status, stderr, want)
@@ -117,128 +305,285 @@ func TestEveryLessonSaysItNeedsCgo(t *testing.T) {
 	}
 }
 
-func TestEveryLessonCarriesOnWithoutItsLogFile(t *testing.T) {
+// manyUsers is a users table of n users, made by SQLite itself.
+func manyUsers(n int) []string {
+	return []string{guideUsers[0], fmt.Sprintf(`WITH RECURSIVE i(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM i WHERE n < %d)
+INSERT INTO users (name, email, age) SELECT 'User ' || n, 'user' || n || '@example.com', 18 + n %% 60 FROM i`, n)}
+}
+
+func TestCtrlCStopsACoreLessonAndItsDeferredCleanupRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every lesson")
 	}
-	bin := buildLessons(t, "CGO_ENABLED=1")
-	for _, lesson := range lessons {
+	bin := programs(t, "CGO_ENABLED=1")
+	path := newUsersDB(t, manyUsers(200_000)...)
+	for _, lesson := range core {
+		t.Run(lesson, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, filepath.Join(bin, lesson), "-db", path)
+			cmd.Dir = t.TempDir()
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// The first line of output: the lesson is printing, and with
+			// nobody reading, it soon waits for the pipe.
+			out := bufio.NewReader(stdout)
+			if _, err := out.ReadString('\n'); err != nil {
+				t.Fatalf("no output: %v\n%s", err, stderr.String())
+			}
+			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			rest, _ := io.ReadAll(out)
+			err = cmd.Wait()
+			if ctx.Err() != nil {
+				t.Fatal("the lesson did not stop within 30 s of Ctrl-C")
+			}
+			var exitErr *exec.ExitError
+			if !errors.As(err, &exitErr) || exitErr.ExitCode() != 130 {
+				t.Errorf("exit: %v, want status 130", err)
+			}
+			log := stderr.String()
+			assertNoStackTrace(t, log)
+			if want := lesson + ": interrupted; everything it opened was closed"; lastLine(log) != want {
+				t.Errorf("last line of stderr %q, want %q", lastLine(log), want)
+			}
+			if lesson != "3-concurrent" && !strings.Contains(log, " - INFO - Closed connection to "+path+"\n") {
+				t.Errorf("no close line was logged: the deferred Close did not run\nstderr: %s", log)
+			}
+			t.Logf("%d more bytes printed after Ctrl-C", len(rest))
+		})
+	}
+}
+
+func TestCtrlCStopsEveryLessonCleanly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds every lesson")
+	}
+	bin := programs(t, "CGO_ENABLED=1")
+	for _, lesson := range allLessons(t) {
 		t.Run(lesson, func(t *testing.T) {
 			dir := t.TempDir()
-			if _, stderr, status := runProgram(t, dir, setupProgram); status != 0 {
+			if _, stderr, status := runIn(t, dir, filepath.Join(bin, "00-setup")); status != 0 {
 				t.Fatalf("00-setup: status %d\n%s", status, stderr)
 			}
-			// A folder in the place of each log file makes opening it fail.
-			for _, name := range []string{"connection.log", "query.log", "async.log", "debugging.log"} {
-				if err := os.Mkdir(filepath.Join(dir, name), 0o755); err != nil {
-					t.Fatal(err)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, filepath.Join(bin, path.Base(lesson)))
+			cmd.Dir = dir
+			var stdout bytes.Buffer
+			cmd.Stdout = &stdout
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Ctrl-C after the first line on stderr, or at once for a
+			// lesson that logs nothing.
+			errOut := bufio.NewReader(stderr)
+			first, _ := errOut.ReadString('\n')
+			cmd.Process.Signal(syscall.SIGINT)
+			rest, _ := io.ReadAll(errOut)
+			err = cmd.Wait()
+			if ctx.Err() != nil {
+				t.Fatal("the lesson did not stop within 30 s of Ctrl-C")
+			}
+			log := first + string(rest)
+			assertNoStackTrace(t, log)
+			var exitErr *exec.ExitError
+			switch {
+			case err == nil:
+				// It finished before the signal came.
+			case errors.As(err, &exitErr) && exitErr.ExitCode() == 130:
+				if want := lesson + ": interrupted; everything it opened was closed"; lastLine(log) != want {
+					t.Errorf("last line of stderr %q, want %q", lastLine(log), want)
 				}
+			default:
+				t.Errorf("exit: %v, want status 130 or a finished run\nstderr: %s", err, log)
 			}
-			stdout, stderr, status := runProgram(t, dir, filepath.Join(bin, path.Base(lesson)))
-			if status != 0 {
-				t.Fatalf("exit status %d, want 0\nstderr: %s", status, stderr)
-			}
-			if got := strings.Count(stderr, "warning: "); got != 1 {
-				t.Errorf("%d warnings, want 1\nstderr: %s", got, stderr)
-			}
-			if stdout == "" {
-				t.Error("the lesson printed nothing")
+			// The database is left whole and unlocked.
+			db := openReadOnly(t, filepath.Join(dir, "users.db"))
+			var check string
+			if err := db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+				t.Errorf("integrity_check: %q, %v", check, err)
 			}
 		})
 	}
 }
 
-func TestEveryLessonRunsTwiceAndTheExtrasLeaveTheCoreAlone(t *testing.T) {
+// A users table a learner's Python might have made, and what each core
+// lesson must do with it: print what Python prints, or fail where Python
+// fails with one line that names the cause.
+type usersTable struct {
+	name  string
+	setup []string
+	// fails are the core lessons that must fail, with the line's text.
+	fails map[string]string
+}
+
+var learnersTables = []usersTable{
+	{name: "the guide's", setup: guideUsers},
+	{name: "extra columns", setup: []string{
+		`CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE, age INTEGER, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, is_active BOOLEAN DEFAULT 1, password_hash TEXT)`,
+		`INSERT INTO users (name, email, age, created_at, is_active, password_hash) VALUES
+		('Alice Smith', 'alice@example.com', 30, '2025-07-07 10:58:59', 1, 'pbkdf2:sha256$x'),
+		('Finn O''Brien', 'finn@example.com', 52, 'not a date', 0, NULL),
+		('Zoë Ng', NULL, 41, 1751885939, 2, x'00ff')`}},
+	{name: "a text key and another order", setup: []string{
+		`CREATE TABLE users (user_id TEXT PRIMARY KEY, age INTEGER, email TEXT, name TEXT)`,
+		`INSERT INTO users VALUES ('u-1', 44, 'a@example.com', 'Tab	Name'), ('u-2', NULL, 'b@example.com', 'Back\slash "quoted"'), ('u-3', 61, NULL, 'both '' and "')`}},
+	{name: "NULLs and no UNIQUE", setup: []string{
+		`CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, email TEXT, age INTEGER)`,
+		`INSERT INTO users (name, email, age) VALUES ('Alice Smith', 'alice.smith@example.com', 30), ('Alice Smith', 'alice.smith@example.com', 30), (NULL, NULL, NULL), ('Bob', 'bob@example.com', 45)`}},
+	{name: "ages as REAL, DATE and DATETIME columns", setup: []string{
+		`CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age REAL, born DATE, updated DATETIME)`,
+		`INSERT INTO users VALUES (1, 'Ann', 41.5, '1984-02-29', '2025-01-01T00:00:00Z'), (2, 'Ben', 50.0, 19840229, 1.5), (3, 'Cy', 1e16, NULL, 'yesterday'), (9223372036854775807, 'Max', -0.0, 'x', -1)`}},
+	{name: "one column", setup: []string{
+		`CREATE TABLE users (age INTEGER)`, `INSERT INTO users VALUES (25), (41), (NULL)`}},
+	{name: "no rows", setup: []string{guideUsers[0]}},
+	{name: "no age column", setup: []string{
+		`CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT)`,
+		`INSERT INTO users (name, email) VALUES ('Alice Smith', 'alice.smith@example.com')`},
+		fails: map[string]string{
+			"1-execute":    "has no age column: its columns are id, name, email",
+			"3-concurrent": "has no age column: its columns are id, name, email",
+		}},
+	{name: "no users table", setup: []string{`CREATE TABLE customers (id INTEGER)`},
+		fails: map[string]string{
+			"0-databaseconnection": "has no users table: its tables are customers",
+			"1-execute":            "has no users table: its tables are customers",
+			"3-concurrent":         "has no users table: its tables are customers",
+		}},
+	{name: "an empty file", setup: nil,
+		fails: map[string]string{
+			"0-databaseconnection": "is an empty file with no tables",
+			"1-execute":            "is an empty file with no tables",
+			"3-concurrent":         "is an empty file with no tables",
+		}},
+}
+
+// pythonLessons are the guide's three tasks in a few lines of Python each,
+// printing what the guide's programs print on stdout. Python's exception
+// ends the program with a status that is not 0.
+var pythonLessons = map[string]string{
+	"0-databaseconnection": `import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1])
+for row in conn.execute("SELECT * FROM users").fetchall():
+    print(row)
+`,
+	"1-execute": `import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1])
+for row in conn.execute("SELECT * FROM users WHERE age > ?", (25,)).fetchall():
+    print(row)
+`,
+	"3-concurrent": `import asyncio, sys
+import aiosqlite
+async def fetch(query, params=()):
+    async with aiosqlite.connect(sys.argv[1]) as conn:
+        cursor = await conn.execute(query, params)
+        return await cursor.fetchall()
+async def both():
+    return await asyncio.gather(fetch("SELECT * FROM users"), fetch("SELECT * FROM users WHERE age > ?", (40,)))
+everyone, older = asyncio.run(both())
+print("All users:")
+for row in everyone:
+    print(row)
+print("\nUsers older than 40:")
+for row in older:
+    print(row)
+`,
+}
+
+// pythonFor returns a python3 that can run lesson's Python (aiosqlite for
+// 3-concurrent), or "" where there is none.
+func pythonFor(lesson string) string {
+	module := "sqlite3"
+	if lesson == "3-concurrent" {
+		module = "aiosqlite"
+	}
+	for _, python := range []string{"python3", "/usr/bin/python3"} {
+		if exec.Command(python, "-c", "import "+module).Run() == nil {
+			return python
+		}
+	}
+	return ""
+}
+
+func TestCoreLessonsPrintWhatPythonPrintsOnLearnersTables(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every lesson")
 	}
-	bin := buildLessons(t, "CGO_ENABLED=1")
-	dir := t.TempDir()
-	if _, stderr, status := runProgram(t, dir, setupProgram); status != 0 {
-		t.Fatalf("00-setup: status %d\n%s", status, stderr)
-	}
-	// runTwice runs a lesson twice in dir and returns its stdout, which
-	// must be the same both times.
-	runTwice := func(lesson string) string {
-		t.Helper()
-		var outputs [2]string
-		for i := range outputs {
-			stdout, stderr, status := runProgram(t, dir, filepath.Join(bin, path.Base(lesson)))
-			if status != 0 {
-				t.Fatalf("%s, run %d: exit status %d\nstderr: %s", lesson, i+1, status, stderr)
+	bin := programs(t, "CGO_ENABLED=1")
+	for _, table := range learnersTables {
+		t.Run(table.name, func(t *testing.T) {
+			path := newUsersDB(t, table.setup...)
+			if table.setup == nil {
+				os.Remove(path)
+				os.WriteFile(path, nil, 0o644)
 			}
-			outputs[i] = stdout
-		}
-		if outputs[0] != outputs[1] {
-			t.Errorf("%s printed differently the second time:\n%s\nthen:\n%s", lesson, outputs[0], outputs[1])
-		}
-		return outputs[0]
-	}
-
-	core := lessons[:3] // 0-databaseconnection, 1-execute and 3-concurrent
-	before := map[string]string{}
-	for _, lesson := range core {
-		before[lesson] = runTwice(lesson)
-	}
-	for _, lesson := range lessons[3:] {
-		runTwice(lesson)
-	}
-	for _, lesson := range core {
-		if after := runTwice(lesson); after != before[lesson] {
-			t.Errorf("%s prints differently after the extras ran:\n%s\nbefore:\n%s", lesson, after, before[lesson])
-		}
+			for _, lesson := range core {
+				t.Run(lesson, func(t *testing.T) {
+					before, _ := os.ReadFile(path)
+					stdout, stderr, status := runIn(t, t.TempDir(), filepath.Join(bin, lesson), "-db", path)
+					assertNoStackTrace(t, stderr)
+					if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+						t.Error("the lesson changed the database")
+					}
+					python := pythonFor(lesson)
+					var want string
+					var pyStatus int
+					if python != "" {
+						var pyErr string
+						want, pyErr, pyStatus = runIn(t, t.TempDir(), python, "-c", pythonLessons[lesson], path)
+						if (pyStatus != 0) != (table.fails[lesson] != "") {
+							t.Fatalf("Python's status %d does not fit the test's expectation %q\n%s", pyStatus, table.fails[lesson], pyErr)
+						}
+					} else {
+						t.Log("no python3 with " + lesson + "'s module: checked against this test's expectations only")
+					}
+					if failure := table.fails[lesson]; failure != "" {
+						if status != 1 || !strings.Contains(lastLine(stderr), failure) || !strings.Contains(lastLine(stderr), "go run ./00-setup -db guide.db") {
+							t.Errorf("status %d, last line %q; want 1 and a line naming %q and the fix", status, lastLine(stderr), failure)
+						}
+						return
+					}
+					if status != 0 {
+						t.Fatalf("status %d\nstderr: %s", status, stderr)
+					}
+					if python != "" && stdout != want {
+						t.Errorf("the lesson prints\n%s\nPython prints\n%s", stdout, want)
+					}
+				})
+			}
+		})
 	}
 }
 
-// pythonQueries prints what the guide's three Python programs print on
-// stdout, with Python's own sqlite3 module. aiosqlite, which 3-concurrent.py
-// uses, returns the same tuples, so its queries run here through sqlite3.
-const pythonQueries = `
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1])
-for user in conn.execute("SELECT * FROM users").fetchall():
-    print(user)
-print("--")
-for user in conn.execute("SELECT * FROM users WHERE age > ?", (25,)).fetchall():
-    print(user)
-print("--")
-print("All users:")
-for user in conn.execute("SELECT * FROM users").fetchall():
-    print(user)
-print("\nUsers older than 40:")
-for user in conn.execute("SELECT * FROM users WHERE age > ?", (40,)).fetchall():
-    print(user)
-conn.close()
-`
-
-func TestPythonPrintsTheSameRows(t *testing.T) {
+func TestCoreLessonsPrintTheGuidesRows(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every lesson")
 	}
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 is not installed")
+	bin := programs(t, "CGO_ENABLED=1")
+	path := newUsersDB(t, guideUsers...)
+	want := map[string]string{
+		"0-databaseconnection": "(1, 'Alice Smith', 'alice.smith@example.com', 30)\n(2, 'Bob Johnson', 'bob.johnson@example.com', 45)\n(3, 'Charlie Brown', 'charlie.brown@example.com', 25)\n",
+		"1-execute":            "(1, 'Alice Smith', 'alice.smith@example.com', 30)\n(2, 'Bob Johnson', 'bob.johnson@example.com', 45)\n",
+		"3-concurrent":         "All users:\n(1, 'Alice Smith', 'alice.smith@example.com', 30)\n(2, 'Bob Johnson', 'bob.johnson@example.com', 45)\n(3, 'Charlie Brown', 'charlie.brown@example.com', 25)\n\nUsers older than 40:\n(2, 'Bob Johnson', 'bob.johnson@example.com', 45)\n",
 	}
-	bin := buildLessons(t, "CGO_ENABLED=1")
-	dir := t.TempDir()
-	// Synthetic users too, so that more than the three samples are compared.
-	if _, stderr, status := runProgram(t, dir, setupProgram, "-users", "500"); status != 0 {
-		t.Fatalf("00-setup: status %d\n%s", status, stderr)
-	}
-	want, stderr, status := runProgram(t, dir, python, "-c", pythonQueries, "users.db")
-	if status != 0 {
-		t.Fatalf("python3: status %d\n%s", status, stderr)
-	}
-	var got []string
-	for _, lesson := range lessons[:3] {
-		stdout, stderr, status := runProgram(t, dir, filepath.Join(bin, lesson))
-		if status != 0 {
-			t.Fatalf("%s: status %d\n%s", lesson, status, stderr)
+	for _, lesson := range core {
+		stdout, stderr, status := runIn(t, t.TempDir(), filepath.Join(bin, lesson), "-db", path)
+		if status != 0 || stdout != want[lesson] {
+			t.Errorf("%s: status %d, stdout\n%s\nwant\n%s\nstderr: %s", lesson, status, stdout, want[lesson], stderr)
 		}
-		got = append(got, stdout)
-	}
-	if strings.Join(got, "--\n") != want {
-		t.Errorf("the lessons print\n%s\nPython prints\n%s", strings.Join(got, "--\n"), want)
 	}
 }
 
@@ -246,19 +591,20 @@ func TestManyProgramsAtOnceOnOneFile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs 12 programs at once")
 	}
-	bin := buildLessons(t, "CGO_ENABLED=1")
+	bin := programs(t, "CGO_ENABLED=1")
 	dir := t.TempDir()
-	if _, stderr, status := runProgram(t, dir, setupProgram); status != 0 {
+	if _, stderr, status := runIn(t, dir, filepath.Join(bin, "00-setup")); status != 0 {
 		t.Fatalf("00-setup: status %d\n%s", status, stderr)
 	}
-
 	// Six writers adding the same 3,000 users and six readers fetching
 	// everything, all started together on one file.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	var cmds []*exec.Cmd
 	for range 6 {
 		cmds = append(cmds,
-			exec.Command(filepath.Join(bin, "00-setup"), "-users", "3000"),
-			exec.Command(filepath.Join(bin, "3-concurrent")))
+			exec.CommandContext(ctx, filepath.Join(bin, "00-setup"), "-users", "3000"),
+			exec.CommandContext(ctx, filepath.Join(bin, "3-concurrent")))
 	}
 	outputs := make([]bytes.Buffer, len(cmds))
 	for i, cmd := range cmds {
@@ -273,79 +619,13 @@ func TestManyProgramsAtOnceOnOneFile(t *testing.T) {
 			t.Errorf("%s: %v\n%s", filepath.Base(cmd.Path), err, outputs[i].String())
 		}
 	}
-
-	db := openForTest(t, filepath.Join(dir, "users.db"))
-	if got := countUsers(t, db); got != 3003 {
-		t.Errorf("%d users, want 3003", got)
+	db := openReadOnly(t, filepath.Join(dir, "users.db"))
+	var users int
+	var check string
+	if err := db.QueryRow("SELECT count(*) FROM users").Scan(&users); err != nil || users != 3003 {
+		t.Errorf("%d users (%v), want 3003", users, err)
 	}
-	if got := queryStrings(t, db, "PRAGMA integrity_check"); strings.Join(got, "\n") != "ok" {
-		t.Errorf("integrity_check: %q, want ok", got)
-	}
-}
-
-// built holds the folders that buildLessons has filled, by environment.
-var built sync.Map
-
-// buildLessons builds every lesson once per test binary, with env added to
-// the build's environment, and returns the folder that holds the programs.
-func buildLessons(t *testing.T, env string) string {
-	t.Helper()
-	type result struct {
-		once sync.Once
-		bin  string
-		err  error
-	}
-	r, _ := built.LoadOrStore(env, &result{})
-	res := r.(*result)
-	res.once.Do(func() {
-		// The scratch folder of TestMain is the working directory.
-		res.bin, res.err = filepath.Abs(strings.ReplaceAll(env, "=", "-"))
-		if res.err != nil {
-			return
-		}
-		args := []string{"build", "-o", res.bin + string(filepath.Separator)}
-		for _, lesson := range append([]string{"00-setup"}, lessons...) {
-			args = append(args, "./"+lesson)
-		}
-		build := exec.Command("go", args...)
-		build.Dir = filepath.Dir(sourceDir)
-		build.Env = append(os.Environ(), env)
-		if out, err := build.CombinedOutput(); err != nil {
-			res.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if res.err != nil {
-		t.Fatal(res.err)
-	}
-	return res.bin
-}
-
-// runProgram runs program in dir with no input and returns what it printed
-// and its exit status.
-func runProgram(t *testing.T, dir, program string, args ...string) (stdout, stderr string, status int) {
-	t.Helper()
-	cmd := exec.Command(program, args...)
-	cmd.Dir = dir
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	var exitErr *exec.ExitError
-	switch {
-	case errors.As(err, &exitErr):
-		status = exitErr.ExitCode()
-	case err != nil:
-		t.Fatal(err)
-	}
-	return out.String(), errOut.String(), status
-}
-
-// assertNoStackTrace checks that a program's stderr holds no sign of a Go
-// panic or stack trace.
-func assertNoStackTrace(t *testing.T, stderr string) {
-	t.Helper()
-	for _, trace := range []string{"goroutine ", "panic:", ".go:"} {
-		if strings.Contains(stderr, trace) {
-			t.Errorf("stderr holds %q, a sign of a stack trace:\n%s", trace, stderr)
-		}
+	if err := db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+		t.Errorf("integrity_check: %q, %v", check, err)
 	}
 }

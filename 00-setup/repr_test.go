@@ -9,8 +9,8 @@ package main
 
 import (
 	"bufio"
-	"database/sql"
 	"context"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"math"

@@ -637,3 +637,26 @@ func TestManyProgramsAtOnceOnOneFile(t *testing.T) {
 		t.Errorf("integrity_check: %q, %v", check, err)
 	}
 }
+
+func TestRunAllAndTheTopPageListEveryLesson(t *testing.T) {
+	root := workbookRoot(t)
+	runAll, err := os.ReadFile(filepath.Join(root, "run_all.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lesson := range allLessons(t) {
+		if !bytes.Contains(runAll, []byte("\n\t"+lesson+"\n")) {
+			t.Errorf("run_all.sh does not run %s", lesson)
+		}
+		if !bytes.Contains(top, []byte("]("+lesson+"/README.md)")) && !bytes.Contains(top, []byte("]("+lesson+"/)")) {
+			t.Errorf("README.md does not link %s's page", lesson)
+		}
+		if _, err := os.Stat(filepath.Join(root, lesson, "README.md")); err != nil {
+			t.Errorf("%s has no page: %v", lesson, err)
+		}
+	}
+}

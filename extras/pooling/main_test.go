@@ -6,319 +6,89 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
-	"log"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"runtime"
-	"slices"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
-// The pool's limits, one burst through it and one with a new connection per
-// query. How many connections the pooled burst needed and how long each
-// burst took vary from run to run, so they are in the log, not here.
+// The lesson on the guide's users.db, which TestMain made in the folder
+// where the tests run. The log line goes to stderr, discarded here.
 func Example() {
-	// TestMain ran 00-setup in this scratch folder, so users.db is the
-	// guide's database. The log lines go to stderr, discarded here.
 	if err := run(context.Background(), "users.db", os.Stdout, io.Discard); err != nil {
 		fmt.Println(err)
 	}
 	// Output:
-	// One *sql.DB is the pool: MaxOpenConns=4 MaxIdleConns=4 ConnMaxIdleTime=1m0s
-	// Before the burst: OpenConnections=1 InUse=0 Idle=1 WaitCount=0
-	// Pooled: 50 queries from 10 goroutines through one *sql.DB
-	//   SQLite connections opened: no more than 4 (MaxOpenConns), shared by all 50 queries
-	//   After the burst: InUse=0
-	// New connection per query: 50 queries from 10 goroutines, each with sql.Open, PingContext, query, Close
-	//   SQLite connections opened: 50
-	// Both bursts returned the same 50 rows, which cycle through:
+	// One pool: 30 lookups from 10 goroutines at once, through at most 4 connections (SetMaxOpenConns)
+	//   connections closed and opened again: 0 (SetMaxIdleConns)
+	// A new connection per lookup, as async_pooled_query does: 30 connections opened and closed
 	// (1, 'Alice Smith', 'alice.smith@example.com', 30)
 	// (2, 'Bob Johnson', 'bob.johnson@example.com', 45)
 	// (3, 'Charlie Brown', 'charlie.brown@example.com', 25)
+	// User 4: <nil> (Scan returned sql.ErrNoRows; Python's fetchone() returns None)
 }
 
-// sampleUsers are the users 00-setup makes, by id.
-var sampleUsers = map[int64]User{
-	1: {1, "Alice Smith", "alice.smith@example.com", 30},
-	2: {2, "Bob Johnson", "bob.johnson@example.com", 45},
-	3: {3, "Charlie Brown", "charlie.brown@example.com", 25},
+// nullableUsers is a users table as a learner may have made it: age may be
+// NULL, and one user's is. The page shows the same SQL.
+var nullableUsers = []string{
+	`CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL, age INTEGER)`,
+	`INSERT INTO users (name, email, age) VALUES ('Alice Smith', 'alice.smith@example.com', 30), ('Dana White', 'dana.white@example.com', NULL)`,
 }
 
-// logLine matches one line of the guide's log format.
-var logLine = regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} - (INFO|ERROR) - (.*)$`)
-
-func TestRunLogsBothBurstsToStderrAndFile(t *testing.T) {
-	path := newDatabase(t)
+// runLesson runs the lesson on path in a folder of its own (for the log
+// file) and returns what it printed; it fails the test on an error.
+func runLesson(t *testing.T, path string) (stdout, stderr string) {
+	t.Helper()
 	t.Chdir(t.TempDir())
-
-	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), path, &stdout, &stderr); err != nil {
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), path, &out, &errOut); err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	want := []*regexp.Regexp{
-		regexp.MustCompile(`^Opened a pool of up to 4 connections to ` + regexp.QuoteMeta(path) + `$`),
-		regexp.MustCompile(`^Pooled burst: 50 queries in \S+; [1-4] connections opened; OpenConnections=[1-4] Idle=[1-4] WaitCount=\d+ WaitDuration=\S+$`),
-		regexp.MustCompile(`^New connection per query: 50 queries in \S+; 50 connections opened$`),
-	}
-	assertLog(t, "stderr", stderr.String(), want)
-	file, err := os.ReadFile("async.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertLog(t, "async.log", string(file), want)
-
-	// A second run works too, and appends to the log file.
-	var again bytes.Buffer
-	if err := run(context.Background(), path, &again, io.Discard); err != nil {
-		t.Fatalf("second run: %v", err)
-	}
-	if again.String() != stdout.String() {
-		t.Errorf("second run printed\n%s\nwant the first run's\n%s", again.String(), stdout.String())
-	}
-	file, err = os.ReadFile("async.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertLog(t, "async.log after two runs", string(file), append(want, want...))
+	return out.String(), errOut.String()
 }
 
-func TestPoolNeverOpensMoreThanMaxOpenConns(t *testing.T) {
-	// A barrier makes the limit bite: every goroutine takes a connection
-	// and keeps it until all the connections are out and the other
-	// goroutines are waiting for one.
-	ctx := context.Background()
-	openedBefore := connectionsOpened.Load()
-	db := openTestPool(t, newDatabase(t))
-
-	release := make(chan struct{})
-	errs := make([]error, burstGoroutines)
-	var wg sync.WaitGroup
-	for g := range burstGoroutines {
-		wg.Go(func() {
-			conn, err := db.Conn(ctx)
-			if err != nil {
-				errs[g] = err
-				return
-			}
-			defer conn.Close()
-			<-release
-			var n int
-			errs[g] = conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM users").Scan(&n)
-		})
+func TestANullAgePrintsAsNone(t *testing.T) {
+	stdout, _ := runLesson(t, newUsersDB(t, nullableUsers...))
+	want := `One pool: 20 lookups from 10 goroutines at once, through at most 4 connections (SetMaxOpenConns)
+  connections closed and opened again: 0 (SetMaxIdleConns)
+A new connection per lookup, as async_pooled_query does: 20 connections opened and closed
+(1, 'Alice Smith', 'alice.smith@example.com', 30)
+(2, 'Dana White', 'dana.white@example.com', None)
+User 3: <nil> (Scan returned sql.ErrNoRows; Python's fetchone() returns None)
+`
+	if stdout != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", stdout, want)
 	}
-	// finish releases the goroutines and waits for them, also when the
-	// test fails before the end.
-	finish := sync.OnceFunc(func() { close(release); wg.Wait() })
-	defer finish()
-
-	waiting := burstGoroutines - maxOpenConns
-	waitForStats(t, db, func(s sql.DBStats) bool {
-		return s.InUse == maxOpenConns && s.WaitCount == int64(waiting)
-	})
-	s := db.Stats()
-	if s.OpenConnections != maxOpenConns || s.InUse != maxOpenConns {
-		t.Errorf("at the barrier: OpenConnections=%d InUse=%d, want %d and %d", s.OpenConnections, s.InUse, maxOpenConns, maxOpenConns)
-	}
-	finish()
-	for g, err := range errs {
-		if err != nil {
-			t.Errorf("goroutine %d: %v", g, err)
-		}
-	}
-
-	s = db.Stats()
-	if s.WaitCount != int64(waiting) {
-		t.Errorf("WaitCount = %d, want %d: one wait for each goroutine beyond the limit", s.WaitCount, waiting)
-	}
-	if s.OpenConnections > maxOpenConns {
-		t.Errorf("OpenConnections = %d after the burst, want at most %d", s.OpenConnections, maxOpenConns)
-	}
-	if opened := connectionsOpened.Load() - openedBefore; opened != maxOpenConns {
-		t.Errorf("the pool opened %d connections, want %d: the waiting goroutines reuse them", opened, maxOpenConns)
-	}
-	assertNoneInUse(t, db)
 }
 
-func TestPooledBurstStaysWithinTheLimit(t *testing.T) {
-	ctx := context.Background()
-	openedBefore := connectionsOpened.Load()
-	db := openTestPool(t, newDatabase(t))
-	ids, err := burstIDs(ctx, db, burstQueries)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	// A sampler goroutine reads db.Stats() for as long as the burst runs
-	// and keeps the highest figures it saw.
-	var maxOpen, maxInUse int
-	stop, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		for {
-			s := db.Stats()
-			maxOpen, maxInUse = max(maxOpen, s.OpenConnections), max(maxInUse, s.InUse)
-			select {
-			case <-stop:
-				return
-			default:
-				runtime.Gosched()
-			}
-		}
-	}()
-	users, err := burst(ctx, ids, burstGoroutines, pooledQuery(db))
-	close(stop)
-	<-stopped
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	if maxOpen > maxOpenConns || maxInUse > maxOpenConns {
-		t.Errorf("during the burst: up to %d open and %d in use, want at most %d", maxOpen, maxInUse, maxOpenConns)
-	}
-	if opened := connectionsOpened.Load() - openedBefore; opened < 1 || opened > maxOpenConns {
-		t.Errorf("the pool opened %d connections, want 1 to %d", opened, maxOpenConns)
-	}
-	assertUsers(t, ids, users)
-	assertNoneInUse(t, db)
-}
-
-func TestNewConnectionPerQueryOpensOneConnectionPerQuery(t *testing.T) {
-	ctx := context.Background()
-	path := newDatabase(t)
-	db := openTestPool(t, path)
-	ids, err := burstIDs(ctx, db, burstQueries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pooled, err := burst(ctx, ids, burstGoroutines, pooledQuery(db))
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	openedBefore := connectionsOpened.Load()
-	perQuery, err := burst(ctx, ids, burstGoroutines, newConnectionQuery(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opened := connectionsOpened.Load() - openedBefore; opened != int64(len(ids)) {
-		t.Errorf("%d queries opened %d connections, want one each", len(ids), opened)
-	}
-	assertUsers(t, ids, perQuery)
-	if !slices.Equal(perQuery, pooled) {
-		t.Errorf("the two ways returned different rows:\n%v\n%v", perQuery, pooled)
-	}
-	assertNoneInUse(t, db)
-}
-
-func TestBurstIDsCycleThroughTheUsers(t *testing.T) {
-	db := openTestPool(t, newDatabase(t))
-	ids, err := burstIDs(context.Background(), db, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []int64{1, 2, 3, 1, 2, 3, 1}; !slices.Equal(ids, want) {
-		t.Errorf("ids = %v, want %v", ids, want)
-	}
-	if got := distinct(ids); got != 3 {
-		t.Errorf("distinct = %d, want 3", got)
-	}
-	assertNoneInUse(t, db)
-}
-
-func TestMissingUserIsNotFound(t *testing.T) {
-	path := newDatabase(t)
-	db := openTestPool(t, path)
-	for name, query := range map[string]queryFunc{
-		"pooled":                   pooledQuery(db),
-		"new connection per query": newConnectionQuery(path),
-	} {
+func TestPageShowsTheOutput(t *testing.T) {
+	for name, setup := range map[string][]string{"guide": guideUsers, "nullable": nullableUsers} {
 		t.Run(name, func(t *testing.T) {
-			_, err := burst(context.Background(), []int64{1, 99}, 2, query)
-			if err == nil || !strings.Contains(err.Error(), "user 99: not found") {
-				t.Errorf("error = %v, want user 99: not found", err)
+			stdout, stderr := runLesson(t, newUsersDB(t, setup...))
+			t.Chdir(lessonFolder)
+			assertPageShows(t, strings.TrimSuffix(stdout, "\n"))
+			if got := logMessages(t, stderr); len(got) != 1 || !strings.HasPrefix(got[0], "INFO - Opened connection pool to ") {
+				t.Errorf("log = %q, want the one Opened line", got)
 			}
 		})
 	}
-	assertNoneInUse(t, db)
-}
-
-func TestMissingDatabaseFailsAndCreatesNothing(t *testing.T) {
-	dir := t.TempDir()
-	t.Chdir(t.TempDir())
-	path := filepath.Join(dir, "missing.db")
-	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), path, &stdout, &stderr)
-	if err == nil || !strings.Contains(err.Error(), "go run ./00-setup -db "+path) {
-		t.Fatalf("run error = %v, want one telling to run 00-setup", err)
-	}
-	if stdout.Len() != 0 {
-		t.Errorf("stdout = %q, want nothing", stdout.String())
-	}
-	if !strings.Contains(stderr.String(), " - ERROR - Connection error: ") {
-		t.Errorf("stderr = %q, want an ERROR line", stderr.String())
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != 0 {
-		t.Errorf("%s holds %d entries, want none", dir, len(entries))
+	t.Chdir(lessonFolder)
+	for _, stmt := range nullableUsers {
+		assertPageShows(t, stmt)
 	}
 }
 
-// BenchmarkPooledQuery is one point query per iteration through one pool and
-// a statement prepared once.
-func BenchmarkPooledQuery(b *testing.B) {
-	ctx := context.Background()
-	db := openTestPool(b, newDatabase(b))
-	stmt, err := db.PrepareContext(ctx, selectUser)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer stmt.Close()
-	for i := 0; b.Loop(); i++ {
-		if _, err := scanUser(stmt.QueryRowContext(ctx, int64(i%3+1)), int64(i%3+1)); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkPooledQueryNotPrepared is the lesson's pooledQuery: the same
-// point query through one pool, with the SQL prepared again every time.
-func BenchmarkPooledQueryNotPrepared(b *testing.B) {
-	ctx := context.Background()
-	query := pooledQuery(openTestPool(b, newDatabase(b)))
-	for i := 0; b.Loop(); i++ {
-		if _, err := query(ctx, int64(i%3+1)); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkNewConnectionPerQuery is the guide's way: every iteration opens
-// the database, proves the connection, queries and closes.
-func BenchmarkNewConnectionPerQuery(b *testing.B) {
-	ctx := context.Background()
-	query := newConnectionQuery(newDatabase(b))
-	for i := 0; b.Loop(); i++ {
-		if _, err := query(ctx, int64(i%3+1)); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// openTestPool opens the lesson's pool on path and closes it at the end of
-// the test, checking that nothing is left open.
+// openTestPool opens the lesson's pool on path, and at the end of the test
+// closes it and checks that nothing is left open.
 func openTestPool(tb testing.TB, path string) *sql.DB {
 	tb.Helper()
-	db, err := openPool(context.Background(), path, guideLogger{log.New(io.Discard, "", 0)})
+	db, err := openPool(context.Background(), path)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -326,109 +96,326 @@ func openTestPool(tb testing.TB, path string) *sql.DB {
 		if err := db.Close(); err != nil {
 			tb.Error(err)
 		}
-		if s := db.Stats(); s.OpenConnections != 0 || s.InUse != 0 {
-			tb.Errorf("after Close: %d open, %d in use, want 0 and 0", s.OpenConnections, s.InUse)
-		}
+		assertNothingOpen(tb, db)
 	})
 	return db
 }
 
-// waitForStats waits until db.Stats() satisfies ok, for at most 10 s.
-func waitForStats(t *testing.T, db *sql.DB, ok func(sql.DBStats) bool) {
+// holdConnections takes n connections of db at once from goroutines of
+// their own, waits until want of them are in use and the others wait, then
+// gives them all back. It fails within seconds if the pool never gets there.
+func holdConnections(t *testing.T, db *sql.DB, n, want int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok(db.Stats()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the pool never got there: %+v", db.Stats())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			conn, err := db.Conn(ctx)
+			if err != nil {
+				return // the deadline: the test fails below
+			}
+			<-release
+			conn.Close()
+		})
+	}
+	for s := db.Stats(); s.InUse != want || s.WaitCount != int64(n-want); s = db.Stats() {
+		if ctx.Err() != nil || s.InUse > want {
+			t.Errorf("the pool never had %d in use and %d waiting: InUse=%d OpenConnections=%d WaitCount=%d",
+				want, n-want, s.InUse, s.OpenConnections, s.WaitCount)
+			break
 		}
 		time.Sleep(time.Millisecond)
 	}
+	close(release)
+	wg.Wait()
 }
 
-// assertNoneInUse checks that every connection went back to the pool.
-func assertNoneInUse(t *testing.T, db *sql.DB) {
-	t.Helper()
-	if inUse := db.Stats().InUse; inUse != 0 {
-		t.Errorf("%d connections in use, want 0", inUse)
+func TestThePoolOpensAtMostMaxOpenConns(t *testing.T) {
+	db := openTestPool(t, newUsersDB(t, guideUsers...))
+	// The ten goroutines each ask for a connection: four get one, and six
+	// wait until they are given back.
+	holdConnections(t, db, goroutines, maxOpenConns)
+}
+
+func TestIdleConnectionsAreKept(t *testing.T) {
+	db := openTestPool(t, newUsersDB(t, guideUsers...))
+	// Four connections in use at once, then all four given back.
+	holdConnections(t, db, maxOpenConns, maxOpenConns)
+	if s := db.Stats(); s.MaxIdleClosed != 0 || s.Idle != maxOpenConns {
+		t.Errorf("MaxIdleClosed = %d, Idle = %d; want 0 and %d: every connection given back is kept for the next query",
+			s.MaxIdleClosed, s.Idle, maxOpenConns)
 	}
 }
 
-// assertUsers checks that users[i] is the sample user with id ids[i].
-func assertUsers(t *testing.T, ids []int64, users []User) {
+// openFiles counts the file descriptors of this process open on path or
+// its journal. The garbage collector is off meanwhile, so that it cannot
+// close a forgotten connection behind the test's back.
+func openFiles(t *testing.T, path string) int {
 	t.Helper()
-	if len(users) != len(ids) {
-		t.Fatalf("got %d users, want %d", len(users), len(ids))
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd on this system")
 	}
-	for i, id := range ids {
-		if users[i] != sampleUsers[id] {
-			t.Errorf("query %d got %v, want %v", i, users[i], sampleUsers[id])
+	n := 0
+	for _, e := range entries {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name()))
+		if err == nil && strings.HasPrefix(target, path) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestRunClosesThePool(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	path := newUsersDB(t, guideUsers...)
+	runLesson(t, path)
+	if n := openFiles(t, path); n != 0 {
+		t.Errorf("after run, %d file descriptors are still open on %s: a pool was not closed", n, filepath.Base(path))
+	}
+}
+
+func TestEachLookupClosesItsPool(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	path := newUsersDB(t, guideUsers...)
+	u, err := findUserNewPool(context.Background(), path, 2)
+	if err != nil || u == nil || u.Name != "Bob Johnson" {
+		t.Fatalf("findUserNewPool = %v, %v; want Bob Johnson", u, err)
+	}
+	if n := openFiles(t, path); n != 0 {
+		t.Errorf("after one lookup, %d file descriptors are still open on %s: its pool was not closed", n, filepath.Base(path))
+	}
+}
+
+func TestNoSuchUserIsNil(t *testing.T) {
+	db := openTestPool(t, newUsersDB(t, guideUsers...))
+	u, err := findUser(context.Background(), db, 4)
+	if u != nil || err != nil {
+		t.Errorf("findUser(4) = %v, %v; want nil, nil, as fetchone() returns None", u, err)
+	}
+}
+
+func TestUserIDs(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup []string
+		want  string // the ids, or the error
+	}{
+		{"guide's users", guideUsers, "[1 2 3]"},
+		{"no rows", guideUsers[:1], "[]"},
+		// Scan fails on the second row; the rows must still be closed.
+		{"an id that is text", []string{`CREATE TABLE users (id TEXT)`, `INSERT INTO users VALUES ('1'), ('x')`},
+			`sql: Scan error on column index 0, name "id": converting driver.Value type string ("x") to a int64: invalid syntax`},
+		// SQLite fails while it steps through the rows: rows.Next stops
+		// and rows.Err tells why.
+		{"an error while stepping", []string{`CREATE TABLE numbers (n INTEGER)`,
+			`INSERT INTO numbers VALUES (1), (-9223372036854775807 - 1)`,
+			`CREATE VIEW users AS SELECT abs(n) AS id FROM numbers`}, "integer overflow"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openTestPool(t, newUsersDB(t, tc.setup...))
+			ids, err := userIDs(context.Background(), db)
+			got := fmt.Sprint(ids)
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tc.want {
+				t.Errorf("userIDs = %s, want %s", got, tc.want)
+			}
+			if inUse := db.Stats().InUse; inUse != 0 {
+				t.Errorf("%d connection in use after userIDs returned: the rows were not closed", inUse)
+			}
+		})
+	}
+}
+
+func TestFailures(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, path, want string
+	}{
+		{"no such file", filepath.Join(dir, "missing.db"), "there is no such file; create it with: go run ./00-setup"},
+		{"an empty file", empty, "is an empty file with no tables"},
+		{"no users table", newUsersDB(t, "CREATE TABLE people (id INTEGER)"), "has no users table: its tables are people"},
+		{"no id column", newUsersDB(t, "CREATE TABLE users (user_id TEXT, name TEXT)"), "has no id column: its columns are user_id, name"},
+		{"no age column", newUsersDB(t, "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT)", "INSERT INTO users VALUES (1, 'A', 'a@x')"),
+			"has no age column: its columns are id, name, email"},
+		{"no users", newUsersDB(t, guideUsers[0]), "has no rows: add the guide's users with go run ./00-setup"},
+		{"a name that is NULL", newUsersDB(t, "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT, age INTEGER)", "INSERT INTO users VALUES (1, NULL, 'a@x', 1)"),
+			"converting NULL to string is unsupported"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			before, _ := os.ReadDir(dir)
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), tc.path, &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("run error = %v, want one line with %q", err, tc.want)
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("stdout = %q, want nothing", stdout.String())
+			}
+			if after, _ := os.ReadDir(dir); len(after) != len(before) {
+				t.Errorf("%s held %d entries, now %d: nothing may be created", dir, len(before), len(after))
+			}
+		})
+	}
+}
+
+func TestOpenedIsLoggedOnlyAfterPing(t *testing.T) {
+	var stderr bytes.Buffer
+	t.Chdir(t.TempDir())
+	err := run(context.Background(), filepath.Join(t.TempDir(), "missing.db"), io.Discard, &stderr)
+	got := logMessages(t, stderr.String())
+	if err == nil || len(got) != 1 || !strings.HasPrefix(got[0], "ERROR - Connection error: cannot open ") {
+		t.Errorf("run = %v, log %q; want one ERROR line and no Opened", err, got)
+	}
+}
+
+func TestACanceledContextStopsTheLesson(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	t.Chdir(t.TempDir())
+	var stdout bytes.Buffer
+	err := run(ctx, newUsersDB(t, guideUsers...), &stdout, io.Discard)
+	if !errors.Is(err, context.Canceled) || stdout.Len() != 0 {
+		t.Errorf("run = %v, printed %q; want context.Canceled and nothing printed", err, stdout.String())
+	}
+}
+
+// BenchmarkPooledQuery is one lookup through one pool, with the statement
+// prepared once.
+func BenchmarkPooledQuery(b *testing.B) {
+	ctx := context.Background()
+	db := openTestPool(b, newUsersDB(b, guideUsers...))
+	stmt, err := db.PrepareContext(ctx, "SELECT id, name, email, age FROM users WHERE id = ?")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stmt.Close()
+	for i := 0; b.Loop(); i++ {
+		var u User
+		if err := stmt.QueryRowContext(ctx, i%3+1).Scan(&u.ID, &u.Name, &u.Email, &u.Age); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
 
-// assertLog checks that log holds exactly the wanted lines, in order, each in
-// the guide's format; want matches each line's message after the level.
-func assertLog(t *testing.T, name, log string, want []*regexp.Regexp) {
-	t.Helper()
-	lines := strings.Split(strings.TrimSuffix(log, "\n"), "\n")
-	if len(lines) != len(want) {
-		t.Fatalf("%s has %d lines, want %d:\n%s", name, len(lines), len(want), log)
-	}
-	for i, line := range lines {
-		m := logLine.FindStringSubmatch(line)
-		if m == nil || m[1] != "INFO" {
-			t.Errorf("%s line %d = %q, not an INFO line in the guide's format", name, i+1, line)
-			continue
-		}
-		if !want[i].MatchString(m[2]) {
-			t.Errorf("%s line %d = %q, want it to match %q", name, i+1, m[2], want[i])
+// BenchmarkPooledQueryNotPrepared is the lesson's findUser: one lookup
+// through one pool, the SQL prepared again each time.
+func BenchmarkPooledQueryNotPrepared(b *testing.B) {
+	ctx := context.Background()
+	db := openTestPool(b, newUsersDB(b, guideUsers...))
+	for i := 0; b.Loop(); i++ {
+		if u, err := findUser(ctx, db, int64(i%3+1)); err != nil || u == nil {
+			b.Fatal(u, err)
 		}
 	}
 }
 
-// setupProgram is the real 00-setup, built once by TestMain.
-var setupProgram string
-
-// newDatabase returns the path of a fresh users.db made by 00-setup in a
-// folder of the test's own.
-func newDatabase(tb testing.TB) string {
-	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "users.db")
-	if out, err := exec.Command(setupProgram, "-db", path).CombinedOutput(); err != nil {
-		tb.Fatalf("00-setup: %v\n%s", err, out)
+// BenchmarkNewConnectionPerQuery is the guide's way, the lesson's
+// findUserNewPool: open, ping, look up, close, every time.
+func BenchmarkNewConnectionPerQuery(b *testing.B) {
+	ctx := context.Background()
+	path := newUsersDB(b, guideUsers...)
+	for i := 0; b.Loop(); i++ {
+		if u, err := findUserNewPool(ctx, path, int64(i%3+1)); err != nil || u == nil {
+			b.Fatal(u, err)
+		}
 	}
-	return path
 }
 
-// TestMain builds the real 00-setup and runs every test and example in a
-// scratch folder where 00-setup has made users.db, as a learner would. The
-// lesson's log file lands there too, not in the source tree.
+// lessonFolder is the lesson's source folder, where its page is; tests that
+// read the page or make an experiment go back there with t.Chdir.
+var lessonFolder string
+
+// TestMain runs the tests and the example in a new folder holding the
+// guide's users.db, as a learner's folder would, so that the log file lands
+// there and not in the source tree.
 func TestMain(m *testing.M) {
-	code, err := testMain(m)
+	var err error
+	lessonFolder, err = os.Getwd()
+	dir, err2 := os.MkdirTemp("", "pooling-test-")
+	if err = errors.Join(err, err2); err == nil {
+		err = os.Chdir(dir)
+	}
+	if err == nil {
+		err = makeGuideDB("users.db")
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	code := m.Run()
+	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
-func testMain(m *testing.M) (int, error) {
-	dir, err := os.MkdirTemp("", "lesson-test-")
+// makeGuideDB makes the guide's users table in a new file at path.
+func makeGuideDB(path string) error {
+	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rwc")
 	if err != nil {
-		return 0, err
+		return err
 	}
-	defer os.RemoveAll(dir)
+	defer db.Close()
+	for _, stmt := range guideUsers {
+		if _, err := db.Exec(stmt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
-	setupProgram = filepath.Join(dir, "00-setup")
-	build := exec.Command("go", "build", "-o", setupProgram, "../../00-setup")
-	if out, err := build.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("build 00-setup: %v\n%s", err, out)
-	}
-	if err := os.Chdir(dir); err != nil {
-		return 0, err
-	}
-	if out, err := exec.Command(setupProgram).CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("00-setup: %v\n%s", err, out)
-	}
-	return m.Run(), nil
+// The page's "Try it" experiments. runExperiment reads the page, so each
+// one runs in the lesson's folder.
+
+func TestExperimentIdleConnections(t *testing.T) {
+	t.Chdir(lessonFolder)
+	runExperiment(t, experiment{
+		file: "main.go", old: "\tdb.SetMaxIdleConns(maxOpenConns)\n", new: "",
+		command: "go test -run TestIdleConnectionsAreKept ./extras/pooling",
+		want:    []string{"MaxIdleClosed = 2, Idle = 2; want 0 and 4"}, fails: true,
+	})
+}
+
+func TestExperimentMaxOpenConnections(t *testing.T) {
+	t.Chdir(lessonFolder)
+	runExperiment(t, experiment{
+		file: "main.go", old: "\tdb.SetMaxOpenConns(maxOpenConns)\n", new: "",
+		command: "go test -run TestThePoolOpensAtMostMaxOpenConns ./extras/pooling",
+		want:    []string{"the pool never had 4 in use and 6 waiting"}, fails: true,
+	})
+}
+
+func TestExperimentClosePool(t *testing.T) {
+	t.Chdir(lessonFolder)
+	runExperiment(t, experiment{
+		file: "main.go", old: "\tdefer db.Close()\n\treturn findUser(ctx, db, id)\n", new: "\treturn findUser(ctx, db, id)\n",
+		command: "go test -run TestEachLookupClosesItsPool ./extras/pooling",
+		want:    []string{"file descriptors are still open"}, fails: true,
+	})
+}
+
+func TestExperimentNoRows(t *testing.T) {
+	t.Chdir(lessonFolder)
+	runExperiment(t, experiment{
+		file: "main.go", old: "\tif errors.Is(err, sql.ErrNoRows) {\n\t\treturn nil, nil\n\t}\n", new: "",
+		command: "go test -run TestNoSuchUserIsNil ./extras/pooling",
+		want:    []string{"sql: no rows in result set"}, fails: true,
+	})
+}
+
+func TestExperimentRowsClose(t *testing.T) {
+	t.Chdir(lessonFolder)
+	runExperiment(t, experiment{
+		file: "main.go", old: "\tdefer rows.Close()\n", new: "",
+		command: "go test -run TestUserIDs ./extras/pooling",
+		want:    []string{"1 open, 1 in use; want nothing left open"}, fails: true,
+	})
 }

@@ -9,389 +9,555 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
+	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
 )
 
-// The demo's narrative: one transfer committed, one rolled back by an
-// error, one rolled back by a panic, with the accounts after each.
+// The lesson on the guide's users.db, in a scratch folder so that
+// connection.log lands there. Log lines go to stderr, discarded here.
 func Example() {
-	// TestMain ran 00-setup in this scratch folder, so users.db is the
-	// guide's database. The log lines go to stderr, discarded here.
+	restore, err := intoScratchFolder()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer restore()
 	if err := run(context.Background(), "users.db", os.Stdout, io.Discard); err != nil {
 		fmt.Println(err)
 	}
 	// Output:
-	// Accounts at the start:
 	// ('Alice', 100)
 	// ('Bob', 50)
-	// Transfer 30 from Alice to Bob: committed
+	// Alice pays Bob 30: committed
 	// ('Alice', 70)
 	// ('Bob', 80)
-	// Transfer 500 from Bob to Alice: rolled back: take 500 from Bob: CHECK constraint failed: balance >= 0
+	// Bob pays Alice 500: rolled back: CHECK constraint failed: balance >= 0
 	// ('Alice', 70)
 	// ('Bob', 80)
-	// Transfer that panics halfway: rolled back, then the panic went on: the transfer crashed halfway
+	// Alice pays Carol 10: rolled back: FOREIGN KEY constraint failed
 	// ('Alice', 70)
 	// ('Bob', 80)
 }
 
-// logLine matches one line of the guide's log format.
-var logLine = regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} - (INFO|ERROR) - (.*)$`)
+// wantLog is what run logs, each line's "LEVEL - message".
+func wantLog(path string) []string {
+	return []string{
+		"INFO - Opened connection to " + path,
+		"INFO - Transaction committed",
+		"INFO - Transaction committed",
+		"ERROR - Transaction rolled back: CHECK constraint failed: balance >= 0",
+		"ERROR - Transaction rolled back: FOREIGN KEY constraint failed",
+		"INFO - Closed connection to " + path,
+	}
+}
 
-func TestRunLogsToStderrAndFileAndCanRunAgain(t *testing.T) {
-	path := newDatabase(t)
+func TestRunLogsLeavesUsersAloneAndRunsAgain(t *testing.T) {
+	path := newUsersDB(t, guideUsers...)
 	t.Chdir(t.TempDir())
+	users := dumpUsers(t, path)
 
 	var first, stderr bytes.Buffer
 	if err := run(context.Background(), path, &first, &stderr); err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	want := []string{
-		"INFO - Opened connection to " + path,
-		"INFO - Transaction committed",
-		"INFO - Transaction committed",
-		"ERROR - Transaction rolled back: take 500 from Bob: CHECK constraint failed: balance >= 0",
-		"ERROR - Transaction rolled back: the transfer crashed halfway",
-		"INFO - Closed connection to " + path,
-	}
-	assertLog(t, "stderr", stderr.String(), want)
-	assertLog(t, "connection.log", readFile(t, "connection.log"), want)
+	assertLines(t, "stderr", logMessages(t, stderr.String()), wantLog(path))
+	assertNoFileOpen(t, path)
 
-	// A second run starts from the same accounts, so it prints the same,
-	// and the log file grows as Python's FileHandler makes it grow.
 	var second bytes.Buffer
 	if err := run(context.Background(), path, &second, io.Discard); err != nil {
 		t.Fatalf("second run: %v", err)
 	}
 	if second.String() != first.String() {
-		t.Errorf("second run printed\n%s\nfirst run printed\n%s", second.String(), first.String())
+		t.Errorf("second run printed\n%s\nfirst run printed\n%s", &second, &first)
 	}
-	assertLog(t, "connection.log after two runs", readFile(t, "connection.log"), append(want, want...))
+	log, err := os.ReadFile("connection.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertLines(t, "connection.log after two runs", logMessages(t, string(log)), append(wantLog(path), wantLog(path)...))
+	if got := dumpUsers(t, path); got != users {
+		t.Errorf("users table after two runs:\n%s\nbefore:\n%s", got, users)
+	}
 }
 
-func TestRunLeavesTheUsersTableAlone(t *testing.T) {
-	path := newDatabase(t)
-	t.Chdir(t.TempDir())
-	before := usersTable(t, path)
-	if err := run(context.Background(), path, io.Discard, io.Discard); err != nil {
-		t.Fatalf("run: %v", err)
+func TestRunOnAMissingFileSaysWhatToDoAndNeverSaysOpened(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), "missing.db", &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "there is no such file; create it with:") {
+		t.Fatalf("run error = %v, want the advice to create the file", err)
 	}
-	if after := usersTable(t, path); after != before {
-		t.Errorf("users table after run:\n%s\nbefore:\n%s", after, before)
+	if strings.Contains(stderr.String(), "Opened connection") {
+		t.Errorf("stderr says the database was opened, though it does not exist:\n%s", &stderr)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout = %q, want nothing", &stdout)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "missing.db")); err == nil {
+		t.Error("run created missing.db")
 	}
 }
 
 func TestWithTransaction(t *testing.T) {
-	t.Run("commits when the body succeeds", func(t *testing.T) {
-		db := openAccounts(t)
-		var logs bytes.Buffer
-		err := withTransaction(context.Background(), db, newTestLogger(&logs), func(tx *sql.Tx) error {
-			return transfer(context.Background(), tx, "Alice", "Bob", 30)
-		})
-		if err != nil {
+	t.Run("commits when fn returns nil", func(t *testing.T) {
+		path, db := openAccounts(t)
+		var log bytes.Buffer
+		if err := withTransaction(deadline(t), db, testLogger(&log), func(tx *sql.Tx) error {
+			return transfer(deadline(t), tx, "Alice", "Bob", 30)
+		}); err != nil {
 			t.Fatalf("withTransaction: %v", err)
 		}
-		assertBalances(t, db, 70, 80)
-		assertLog(t, "log", logs.String(), []string{"INFO - Transaction committed"})
+		assertAccounts(t, db, 70, 80)
+		assertLines(t, "log", logMessages(t, log.String()), []string{"INFO - Transaction committed"})
+		assertWriteLockFree(t, path)
 	})
 
-	t.Run("rolls back and returns the body's error unchanged", func(t *testing.T) {
-		db := openAccounts(t)
-		var logs bytes.Buffer
-		errBody := errors.New("the body failed")
-		err := withTransaction(context.Background(), db, newTestLogger(&logs), func(tx *sql.Tx) error {
-			if err := addToBalance(context.Background(), tx, "Alice", 1000); err != nil {
+	t.Run("an error from fn rolls back what fn wrote and comes back unchanged", func(t *testing.T) {
+		path, db := openAccounts(t)
+		var log bytes.Buffer
+		errFn := errors.New("fn failed")
+		err := withTransaction(deadline(t), db, testLogger(&log), func(tx *sql.Tx) error {
+			if err := transfer(deadline(t), tx, "Alice", "Bob", 30); err != nil {
 				return err
 			}
-			return errBody
+			return errFn
 		})
-		if err != errBody {
-			t.Errorf("withTransaction error = %v, want the body's error itself", err)
+		if err != errFn {
+			t.Errorf("withTransaction error = %v, want fn's error itself", err)
 		}
-		if !errors.Is(err, errBody) {
-			t.Errorf("errors.Is(%v, errBody) = false", err)
-		}
-		assertBalances(t, db, 100, 50)
-		assertLog(t, "log", logs.String(), []string{"ERROR - Transaction rolled back: the body failed"})
+		assertAccounts(t, db, 100, 50)
+		assertLines(t, "log", logMessages(t, log.String()), []string{"ERROR - Transaction rolled back: fn failed"})
+		assertWriteLockFree(t, path)
 	})
 
-	t.Run("rolls back an earlier write when a later one is refused", func(t *testing.T) {
-		db := openAccounts(t)
-		err := withTransaction(context.Background(), db, newTestLogger(io.Discard), func(tx *sql.Tx) error {
-			return transfer(context.Background(), tx, "Bob", "Alice", 500)
+	t.Run("a refused debit takes back the credit written before it", func(t *testing.T) {
+		_, db := openAccounts(t)
+		err := withTransaction(deadline(t), db, testLogger(io.Discard), func(tx *sql.Tx) error {
+			return transfer(deadline(t), tx, "Bob", "Alice", 500)
 		})
-		var sqliteErr sqlite3.Error
-		if !errors.As(err, &sqliteErr) || sqliteErr.Code != sqlite3.ErrConstraint {
-			t.Fatalf("withTransaction error = %v, want a constraint error", err)
-		}
-		// Alice's credit was written before Bob's debit failed; it is gone.
-		assertBalances(t, db, 100, 50)
+		assertCode(t, err, sqlite3.ErrConstraintCheck)
+		assertAccounts(t, db, 100, 50)
 	})
 
-	t.Run("rolls back on a panic and panics again with the same value", func(t *testing.T) {
-		db := openAccounts(t)
-		var logs bytes.Buffer
+	t.Run("a failed COMMIT is returned and nothing is saved", func(t *testing.T) {
+		path, db := openAccounts(t)
+		var log bytes.Buffer
+		err := withTransaction(deadline(t), db, testLogger(&log), func(tx *sql.Tx) error {
+			return transfer(deadline(t), tx, "Alice", "Carol", 10)
+		})
+		// Carol has no account: the deferred foreign key fails at COMMIT.
+		assertCode(t, err, sqlite3.ErrConstraintForeignKey)
+		assertAccounts(t, db, 100, 50)
+		assertLines(t, "log", logMessages(t, log.String()), []string{"ERROR - Transaction rolled back: FOREIGN KEY constraint failed"})
+		assertWriteLockFree(t, path)
+	})
+
+	t.Run("a panic rolls back and goes on as the same panic", func(t *testing.T) {
+		path, db := openAccounts(t)
 		value := &struct{ msg string }{"boom"}
-		got := catchValue(func() {
-			withTransaction(context.Background(), db, newTestLogger(&logs), func(tx *sql.Tx) error {
-				if err := addToBalance(context.Background(), tx, "Alice", 1000); err != nil {
+		got := recovered(func() {
+			withTransaction(deadline(t), db, testLogger(io.Discard), func(tx *sql.Tx) error {
+				if err := transfer(deadline(t), tx, "Alice", "Bob", 30); err != nil {
 					return err
 				}
 				panic(value)
 			})
 		})
 		if got != value {
-			t.Errorf("recovered %v, want the body's own panic value %v", got, value)
+			t.Errorf("recovered %v, want fn's own panic value %v", got, value)
 		}
-		assertInUse(t, db, 0)
-		assertBalances(t, db, 100, 50)
-		assertLog(t, "log", logs.String(), []string{"ERROR - Transaction rolled back: &{boom}"})
+		assertWriteLockFree(t, path)
+		assertAccounts(t, db, 100, 50)
 	})
 
-	t.Run("an unknown account is an error and changes nothing", func(t *testing.T) {
-		db := openAccounts(t)
-		err := withTransaction(context.Background(), db, newTestLogger(io.Discard), func(tx *sql.Tx) error {
-			return transfer(context.Background(), tx, "Alice", "Carol", 10)
-		})
-		if err == nil || !strings.Contains(err.Error(), "no account for Carol") {
-			t.Fatalf("withTransaction error = %v, want no account for Carol", err)
+	t.Run("runtime.Goexit in fn rolls back", func(t *testing.T) {
+		// t.Fatal in a test, or runtime.Goexit anywhere, ends the goroutine
+		// and runs its deferred calls, but nothing after fn returns.
+		path, db := openAccounts(t)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			withTransaction(deadline(t), db, testLogger(io.Discard), func(tx *sql.Tx) error {
+				if err := transfer(deadline(t), tx, "Alice", "Bob", 30); err != nil {
+					return err
+				}
+				runtime.Goexit()
+				return nil
+			})
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the goroutine did not end within 10 s")
 		}
-		assertBalances(t, db, 100, 50)
+		assertWriteLockFree(t, path)
+		assertAccounts(t, db, 100, 50)
 	})
 
-	t.Run("a canceled context rolls back without a second error", func(t *testing.T) {
-		db := openAccounts(t)
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		err := withTransaction(ctx, db, newTestLogger(io.Discard), func(tx *sql.Tx) error {
-			if err := addToBalance(ctx, tx, "Alice", 1000); err != nil {
+	t.Run("a canceled context rolls back", func(t *testing.T) {
+		_, db := openAccounts(t)
+		ctx, cancel := context.WithCancel(deadline(t))
+		err := withTransaction(ctx, db, testLogger(io.Discard), func(tx *sql.Tx) error {
+			if err := transfer(ctx, tx, "Alice", "Bob", 30); err != nil {
 				return err
 			}
-			// database/sql rolls the transaction back by itself when its
-			// context ends, in a goroutine of its own. Waiting here until
-			// that rollback has given the connection back makes sure the
-			// helper's own Rollback comes second and finds the
-			// transaction done (sql.ErrTxDone).
 			cancel()
-			waitNoneInUse(t, db)
-			_, err := tx.ExecContext(ctx, "UPDATE accounts SET balance = 0")
-			return err
+			return transfer(ctx, tx, "Alice", "Bob", 30)
 		})
 		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("withTransaction error = %v, want context.Canceled", err)
+			t.Errorf("withTransaction error = %v, want context.Canceled", err)
 		}
-		if errors.Is(err, sql.ErrTxDone) {
-			t.Errorf("withTransaction error = %v, has sql.ErrTxDone joined to it", err)
-		}
-		assertBalances(t, db, 100, 50)
+		assertAccounts(t, db, 100, 50)
 	})
 }
 
-func TestMissingDatabaseFailsAndCreatesNothing(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "missing.db")
-	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), path, &stdout, &stderr)
-	if err == nil || !strings.Contains(err.Error(), "go run ./00-setup -db "+path) {
-		t.Fatalf("run error = %v, want one naming go run ./00-setup -db %s", err, path)
+func TestTransferUsesPlaceholders(t *testing.T) {
+	// A name with a quote breaks SQL built from strings.
+	_, db := openAccounts(t)
+	if _, err := db.ExecContext(deadline(t), "INSERT INTO demo_accounts VALUES ('Finn O''Brien', 0)"); err != nil {
+		t.Fatal(err)
 	}
-	if stdout.Len() != 0 {
-		t.Errorf("stdout = %q, want nothing", stdout.String())
+	if err := withTransaction(deadline(t), db, testLogger(io.Discard), func(tx *sql.Tx) error {
+		return transfer(deadline(t), tx, "Alice", "Finn O'Brien", 30)
+	}); err != nil {
+		t.Fatalf("transfer to Finn O'Brien: %v", err)
 	}
-	if strings.Contains(stderr.String(), "Opened connection") {
-		t.Errorf("stderr = %q, says opened though nothing was", stderr.String())
+	var got string
+	for _, owner := range []string{"Alice", "Bob", "Finn O'Brien"} {
+		var balance int
+		if err := db.QueryRowContext(deadline(t), "SELECT balance FROM demo_accounts WHERE owner = ?", owner).Scan(&balance); err != nil {
+			t.Fatal(err)
+		}
+		got += fmt.Sprintf("%s %d; ", owner, balance)
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("%s holds %d entries, want none", dir, len(entries))
+	if want := "Alice 70; Bob 50; Finn O'Brien 30; "; got != want {
+		t.Errorf("balances %q, want %q", got, want)
 	}
 }
 
-// openAccounts opens a fresh users.db with the lesson's openDatabase and
-// resets its accounts table. Cleanup checks that no connection is left in
-// use and that Close leaves none open.
-func openAccounts(t *testing.T) *sql.DB {
+// The lesson's DSN says _txlock=immediate: a transaction that openDB's pool
+// begins holds the write lock from its BEGIN, before fn has written
+// anything, so no other connection can write between fn's read and its
+// write.
+func TestATransactionHoldsTheWriteLockFromItsStart(t *testing.T) {
+	path, db := openAccounts(t)
+	read, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- withTransaction(deadline(t), db, testLogger(io.Discard), func(tx *sql.Tx) error {
+			var balance int
+			if err := tx.QueryRowContext(deadline(t), "SELECT balance FROM demo_accounts WHERE owner = 'Bob'").Scan(&balance); err != nil {
+				return err
+			}
+			close(read)
+			<-release
+			_, err := tx.ExecContext(deadline(t), "UPDATE demo_accounts SET balance = ? WHERE owner = 'Bob'", balance+1)
+			return err
+		})
+	}()
+	select {
+	case <-read:
+	case err := <-done:
+		t.Fatalf("withTransaction returned %v before its read", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("fn did not read within 10 s")
+	}
+
+	// Between fn's read and its write, another connection asks for the
+	// write lock.
+	otherTx, err := openOther(t, path).BeginTx(deadline(t), nil)
+	if err == nil {
+		otherTx.Rollback()
+		t.Error("another connection took the write lock between fn's read and its write: BeginTx did not take it (is _txlock=immediate in the DSN?)")
+	} else {
+		assertCode(t, err, sqlite3.ErrBusy.Extend(0))
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Errorf("withTransaction: %v", err)
+	}
+}
+
+// The lesson's pool has one connection: a second transaction waits in
+// database/sql for it, rather than on a connection of its own in SQLite's
+// busy handler, which is no queue.
+func TestTransactionsWaitForThePoolsOneConnection(t *testing.T) {
+	_, db := openAccounts(t)
+	tx, err := db.BeginTx(deadline(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	done := make(chan error, 1)
+	go func() {
+		done <- withTransaction(deadline(t), db, testLogger(io.Discard), func(tx *sql.Tx) error {
+			return transfer(deadline(t), tx, "Alice", "Bob", 30)
+		})
+	}()
+	for stop := time.After(10 * time.Second); db.Stats().WaitCount == 0; time.Sleep(time.Millisecond) {
+		select {
+		case <-stop:
+			t.Fatal("the second transaction did not wait for the pool's connection within 10 s")
+		default:
+		}
+		if s := db.Stats(); s.OpenConnections > 1 {
+			t.Fatalf("the pool opened %d connections, want 1: transactions queue in SQLite's busy handler (is db.SetMaxOpenConns(1) there?)", s.OpenConnections)
+		}
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the second transaction: %v", err)
+	}
+	assertAccounts(t, db, 70, 80)
+}
+
+func TestPageShowsTheOutput(t *testing.T) {
+	path := newUsersDB(t, guideUsers...)
+	var stdout, stderr bytes.Buffer
+	t.Run("run", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		if err := run(context.Background(), path, &stdout, &stderr); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assertPageShows(t, "```text\n"+stdout.String()+"```\n")
+	for _, line := range wantLog("users.db") {
+		if !strings.Contains(page(t), " - "+line+"\n") {
+			t.Errorf("README.md does not show the log line %q", line)
+		}
+	}
+}
+
+func TestExperimentDeleteDeferRollback(t *testing.T) {
+	runExperiment(t, experiment{
+		file:    "main.go",
+		old:     "\tdefer tx.Rollback()\n",
+		command: "go test -run TestWithTransaction ./extras/transactional-connection",
+		want: []string{
+			"--- FAIL: TestWithTransaction/runtime.Goexit_in_fn_rolls_back",
+			"another connection cannot take the write lock: database is locked",
+		},
+		fails: true,
+	})
+}
+
+func TestExperimentIgnoreCommitsError(t *testing.T) {
+	runExperiment(t, experiment{
+		file: "main.go",
+		old: `	if err := tx.Commit(); err != nil {
+		logger.Error("Transaction rolled back: " + err.Error())
+		return err
+	}
+`,
+		new:     "\ttx.Commit()\n",
+		command: "go test -run Example ./extras/transactional-connection",
+		want:    []string{"Alice pays Carol 10: committed"},
+		fails:   true,
+	})
+}
+
+func TestExperimentRemoveForeignKeys(t *testing.T) {
+	runExperiment(t, experiment{
+		file:    "main.go",
+		old:     "&_foreign_keys=1",
+		command: "go test -run Example ./extras/transactional-connection",
+		want:    []string{"Alice pays Carol 10: committed", "('Alice', 60)"},
+		fails:   true,
+	})
+}
+
+func TestExperimentRemoveTxlockImmediate(t *testing.T) {
+	runExperiment(t, experiment{
+		file:    "main.go",
+		old:     "&_txlock=immediate",
+		command: "go test -run TestATransactionHoldsTheWriteLockFromItsStart ./extras/transactional-connection",
+		want:    []string{"another connection took the write lock between fn's read and its write"},
+		fails:   true,
+	})
+}
+
+// openAccounts makes the guide's users.db, opens it with the lesson's
+// openDB, and resets the lesson's accounts. Its cleanup closes the pool
+// and checks that nothing was left open.
+func openAccounts(t *testing.T) (string, *sql.DB) {
 	t.Helper()
-	ctx := context.Background()
-	db, err := openDatabase(ctx, newDatabase(t), newTestLogger(io.Discard))
+	path := newUsersDB(t, guideUsers...)
+	db, err := openDB(deadline(t), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		assertInUse(t, db, 0)
 		if err := db.Close(); err != nil {
-			t.Errorf("close: %v", err)
+			t.Errorf("db.Close: %v", err)
 		}
-		if open := db.Stats().OpenConnections; open != 0 {
-			t.Errorf("after Close %d connections are open, want 0", open)
-		}
+		assertNothingOpen(t, db)
 	})
-	err = withTransaction(ctx, db, newTestLogger(io.Discard), func(tx *sql.Tx) error {
-		return resetAccounts(ctx, tx)
-	})
+	if err := withTransaction(deadline(t), db, testLogger(io.Discard), func(tx *sql.Tx) error {
+		return resetAccounts(deadline(t), tx)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return path, db
+}
+
+// openOther opens a second pool on path that never waits for a lock.
+func openOther(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rw&_busy_timeout=0&_txlock=immediate")
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { db.Close() })
 	return db
 }
 
-// assertBalances reads the accounts afresh, after the transaction is over,
-// and checks Alice's and Bob's balances.
-func assertBalances(t *testing.T, db *sql.DB, alice, bob int64) {
+// assertWriteLockFree fails unless another connection can take the write
+// lock at once: no transaction was left open.
+func assertWriteLockFree(t *testing.T, path string) {
 	t.Helper()
+	tx, err := openOther(t, path).BeginTx(deadline(t), nil)
+	if err != nil {
+		t.Errorf("another connection cannot take the write lock: %v: a transaction was left open", err)
+		return
+	}
+	tx.Rollback()
+}
+
+// assertAccounts reads Alice's and Bob's balances afresh, with nothing of
+// the pool in use.
+func assertAccounts(t *testing.T, db *sql.DB, alice, bob int) {
+	t.Helper()
+	if s := db.Stats(); s.InUse != 0 {
+		t.Errorf("%d connections in use after the transaction, want 0", s.InUse)
+		return
+	}
 	var out bytes.Buffer
-	if err := printAccounts(context.Background(), db, &out); err != nil {
+	if err := printAccounts(deadline(t), db, &out); err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf("('Alice', %d)\n('Bob', %d)\n", alice, bob)
-	if out.String() != want {
-		t.Errorf("accounts =\n%swant\n%s", out.String(), want)
-	}
-	assertInUse(t, db, 0)
-}
-
-// assertInUse checks how many of the pool's connections are in use.
-func assertInUse(t *testing.T, db *sql.DB, want int) {
-	t.Helper()
-	if inUse := db.Stats().InUse; inUse != want {
-		t.Errorf("%d connections in use, want %d", inUse, want)
+	if want := fmt.Sprintf("('Alice', %d)\n('Bob', %d)\n", alice, bob); out.String() != want {
+		t.Errorf("accounts:\n%swant:\n%s", &out, want)
 	}
 }
 
-// waitNoneInUse waits until no connection of the pool is in use, and fails
-// the test if that takes more than a generous 10 s.
-func waitNoneInUse(t *testing.T, db *sql.DB) {
+// assertCode checks err's extended SQLite code, classified with errors.As.
+func assertCode(t *testing.T, err error, want sqlite3.ErrNoExtended) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for db.Stats().InUse != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d connections still in use after 10 s, want 0", db.Stats().InUse)
+	var sqliteErr sqlite3.Error
+	if !errors.As(err, &sqliteErr) || sqliteErr.ExtendedCode != want {
+		t.Errorf("error = %v, want SQLite's extended code %d", err, want)
+	}
+}
+
+// assertLines compares lines one by one.
+func assertLines(t *testing.T, name string, got, want []string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("%s:\n%s\nwant:\n%s", name, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// assertNoFileOpen fails if the process still has path open (Linux only):
+// every connection of every pool run opened was closed.
+func assertNoFileOpen(t *testing.T, path string) {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Log("cannot list open files here:", err)
+		return
+	}
+	for _, e := range entries {
+		if target, _ := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); target == path {
+			t.Errorf("%s is still open after run returned", path)
 		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
-// catchValue runs fn and returns the value it panicked with, or nil.
-func catchValue(fn func()) (value any) {
-	defer func() { value = recover() }()
-	fn()
-	return nil
-}
-
-// usersTable returns every row of the users table, one per line.
-func usersTable(t *testing.T, path string) string {
+// dumpUsers returns the users table as Python prints it.
+func dumpUsers(t *testing.T, path string) string {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query("SELECT id, name, email, age FROM users ORDER BY id")
+	rows, err := queryAsStored(deadline(t), db, "SELECT * FROM users")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
 	var b strings.Builder
 	for rows.Next() {
-		var id, age int64
-		var name, email string
-		if err := rows.Scan(&id, &name, &email, &age); err != nil {
+		row, err := scanRow(rows)
+		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintf(&b, "(%d, '%s', '%s', %d)\n", id, name, email, age)
+		fmt.Fprintln(&b, row)
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if b.Len() == 0 {
-		t.Fatal("users table is empty")
-	}
 	return b.String()
 }
 
-func readFile(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+// deadline is a context that ends with the test or after 10 s, whichever
+// comes first, so that a query or a wait for the pool cannot hang.
+func deadline(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
 }
 
-// assertLog checks that log holds exactly the wanted lines, in order, each in
-// the guide's format; want gives each line's text after the timestamp.
-func assertLog(t *testing.T, name, log string, want []string) {
-	t.Helper()
-	lines := strings.Split(strings.TrimSuffix(log, "\n"), "\n")
-	if len(lines) != len(want) {
-		t.Fatalf("%s has %d lines, want %d:\n%s", name, len(lines), len(want), log)
+// testLogger is the lesson's logger, writing to w alone.
+func testLogger(w io.Writer) *slog.Logger {
+	return slog.New(&guideHandler{mu: new(sync.Mutex), out: []io.Writer{w}})
+}
+
+// recovered runs fn and returns the value it panicked with, or nil.
+func recovered(fn func()) (value any) {
+	defer func() { value = recover() }()
+	fn()
+	return nil
+}
+
+// intoScratchFolder moves into a new folder holding the guide's users.db,
+// and returns the function that moves back and removes it.
+func intoScratchFolder() (func(), error) {
+	dir, err := os.MkdirTemp("", "transactional-connection-")
+	if err != nil {
+		return nil, err
 	}
-	for i, line := range lines {
-		if !logLine.MatchString(line) {
-			t.Errorf("%s line %d = %q, not in the guide's format", name, i+1, line)
+	cwd, err := os.Getwd()
+	if err == nil {
+		err = os.Chdir(dir)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	restore := func() { os.Chdir(cwd); os.RemoveAll(dir) }
+	db, err := sql.Open("sqlite3", "file:users.db?mode=rwc")
+	if err != nil {
+		restore()
+		return nil, err
+	}
+	defer db.Close()
+	for _, stmt := range guideUsers {
+		if _, err := db.Exec(stmt); err != nil {
+			restore()
+			return nil, err
 		}
-		if !strings.HasSuffix(line, " - "+want[i]) {
-			t.Errorf("%s line %d = %q, want it to end %q", name, i+1, line, want[i])
-		}
 	}
-}
-
-// newTestLogger is the lesson's logger writing to w alone.
-func newTestLogger(w io.Writer) guideLogger {
-	return guideLogger{log.New(w, "", 0)}
-}
-
-// setupProgram is the real 00-setup, built once by TestMain.
-var setupProgram string
-
-// newDatabase returns the path of a fresh users.db made by 00-setup in a
-// folder of the test's own.
-func newDatabase(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "users.db")
-	if out, err := exec.Command(setupProgram, "-db", path).CombinedOutput(); err != nil {
-		t.Fatalf("00-setup: %v\n%s", err, out)
-	}
-	return path
-}
-
-// TestMain builds the real 00-setup and runs every test and example in a
-// scratch folder where 00-setup has made users.db, as a learner would. The
-// lesson's log file lands there too, not in the source tree.
-func TestMain(m *testing.M) {
-	code, err := testMain(m)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Exit(code)
-}
-
-func testMain(m *testing.M) (int, error) {
-	dir, err := os.MkdirTemp("", "lesson-test-")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(dir)
-
-	setupProgram = filepath.Join(dir, "00-setup")
-	build := exec.Command("go", "build", "-o", setupProgram, "../../00-setup")
-	if out, err := build.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("build 00-setup: %v\n%s", err, out)
-	}
-	if err := os.Chdir(dir); err != nil {
-		return 0, err
-	}
-	if out, err := exec.Command(setupProgram).CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("00-setup: %v\n%s", err, out)
-	}
-	return m.Run(), nil
+	return restore, nil
 }

@@ -263,6 +263,43 @@ func TestACommitThatFailsIsReported(t *testing.T) {
 	}
 }
 
+// TestWaitsForAnotherWriter runs 00-setup while another connection is in
+// the middle of a write transaction, which it commits 300 ms later. The
+// run's BeginTx takes the write lock at once (_txlock=immediate), so it
+// waits for it (_busy_timeout) before reading anything, and succeeds. A
+// transaction that had begun by reading could not wait: SQLite would refuse
+// its first write at once with "database is locked".
+func TestWaitsForAnotherWriter(t *testing.T) {
+	path := newUsersDB(t, guideUsers[0])
+	writer := openNoWait(t, path)
+	conn, err := writer.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(t.Context(), `INSERT INTO users (name, email, age) VALUES ('Dana', 'dana@example.com', 33)`); err != nil {
+		t.Fatal(err)
+	}
+	committed := make(chan error, 1)
+	time.AfterFunc(300*time.Millisecond, func() {
+		_, err := conn.ExecContext(context.Background(), "COMMIT")
+		committed <- err
+	})
+
+	if _, err := runSetup(t, path); err != nil {
+		t.Errorf("run while another connection writes: %v", err)
+	}
+	if err := <-committed; err != nil {
+		t.Fatalf("the other connection's COMMIT: %v", err)
+	}
+	if got := pyRows(t, path, "SELECT name FROM users"); !slices.Equal(got, []string{"('Dana',)", "('Alice Smith',)", "('Bob Johnson',)", "('Charlie Brown',)"}) {
+		t.Errorf("users = %q, want Dana and then the samples", got)
+	}
+}
+
 // TestManyRunsAtOnce starts eight runs together on one new file. Each
 // takes the write lock when it begins (_txlock=immediate) and waits for the
 // others (_busy_timeout), so all succeed and the users are added once.

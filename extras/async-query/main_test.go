@@ -9,12 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,471 +20,516 @@ import (
 	"github.com/mattn/go-sqlite3"
 )
 
-// The lesson's stdout. The times it prints are the constants it uses, not
-// measured ones, so the output is the same on every run.
+// The lesson's stdout. The times it prints are the lesson's own constants,
+// not measured ones, so the output is the same on every run.
 func Example() {
-	// TestMain ran 00-setup in this scratch folder, so users.db is the
-	// guide's database. The log lines go to stderr, discarded here.
-	if err := run(context.Background(), "users.db", os.Stdout, io.Discard); err != nil {
+	dir, err := os.MkdirTemp("", "example")
+	if err != nil {
 		fmt.Println(err)
+		return
 	}
+	defer os.RemoveAll(dir)
+	if err := makeDB(filepath.Join(dir, "users.db"), guideUsers...); err != nil {
+		fmt.Println(err)
+		return
+	}
+	inDir(dir, func() {
+		if err := run(context.Background(), "users.db", os.Stdout, io.Discard); err != nil {
+			fmt.Println(err)
+		}
+	})
 	// Output:
+	// Users older than 40:
+	// (2, 'Bob Johnson', 'bob.johnson@example.com', 45)
+	//
 	// A query that never ends, with a deadline of 200ms:
 	// Stopped: context deadline exceeded
 	//
 	// The same query, canceled by another goroutine after 100ms:
 	// Stopped: context canceled
-	//
-	// The same pool answers the next query. Users older than 40:
-	// (2, 'Bob Johnson', 'bob.johnson@example.com', 45)
 }
 
-// logLine matches one line of the guide's log format.
-var logLine = regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} - (INFO|ERROR) - (.*)$`)
+func TestPageShowsTheOutput(t *testing.T) {
+	path := newUsersDB(t, guideUsers...)
+	stdout, stderr, err := runLesson(t, context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertPageShows(t, "```\n$ go run ./00-setup && go run ./extras/async-query\n"+stdout+"```")
+	var log []string
+	for _, line := range logMessages(t, strings.ReplaceAll(stderr, path, "users.db")) {
+		log = append(log, "... - "+line)
+	}
+	assertPageShows(t, "```\n"+strings.Join(log, "\n")+"\n```")
+}
 
-// promptly is the generous bound within which a stopped query must return.
-// The claim is that the query stops, not how fast: without the interrupt
-// it would never return at all.
-const promptly = 5 * time.Second
+// pythonListing is the guide's Listing 9 used as the lesson uses it, run by
+// TestRunPrintsWhatPythonPrints where Python has aiosqlite.
+const pythonListing = `
+import asyncio, aiosqlite
+from contextlib import asynccontextmanager
 
-func TestADeadlineStopsTheSlowQuery(t *testing.T) {
-	// One connection only: the query after the stopped one must run on the
-	// very connection that was interrupted.
-	db := openTestDatabase(t)
-	db.SetMaxOpenConns(1)
+@asynccontextmanager
+async def async_execute_query(db_name, query, params=()):
+    async with aiosqlite.connect(db_name) as conn:
+        cursor = await conn.execute(query, params)
+        results = await cursor.fetchall()
+        yield results
 
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+async def main():
+    async with async_execute_query('users.db', "SELECT * FROM users WHERE age > ?", (40,)) as results:
+        print("Users older than 40:")
+        for row in results:
+            print(row)
+
+asyncio.run(main())
+`
+
+func TestRunPrintsWhatPythonPrints(t *testing.T) {
+	stops := "\nA query that never ends, with a deadline of 200ms:\nStopped: context deadline exceeded\n" +
+		"\nThe same query, canceled by another goroutine after 100ms:\nStopped: context canceled\n"
+	for _, tt := range []struct {
+		name  string
+		setup []string
+		want  string
+	}{
+		{"the guide's table", guideUsers, "Users older than 40:\n(2, 'Bob Johnson', 'bob.johnson@example.com', 45)\n"},
+		{"other columns, NULLs, quotes, floats and a DATE", []string{
+			`CREATE TABLE users (user_id TEXT PRIMARY KEY, age REAL, name TEXT, born DATE, photo BLOB)`,
+			`INSERT INTO users VALUES ('u1', 41.5, 'Finn O''Brien', '1984-02-29', x'00ff'),
+			('u2', NULL, NULL, NULL, NULL), ('u3', 1e16, 'back\slash', 'soon', x'')`,
+		}, `Users older than 40:
+('u1', 41.5, "Finn O'Brien", '1984-02-29', b'\x00\xff')
+('u3', 1e+16, 'back\\slash', 'soon', b'')
+`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := newUsersDB(t, tt.setup...)
+			stdout, _, err := runLesson(t, context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stdout != tt.want+stops {
+				t.Errorf("stdout:\n%s\nwant:\n%s", stdout, tt.want+stops)
+			}
+			if python := pythonWith(t, "aiosqlite"); python != "" {
+				if py := pythonPrints(t, python, filepath.Dir(path), pythonListing); !strings.HasPrefix(stdout, py+"\n") {
+					t.Errorf("stdout:\n%s\ndoes not start with what Python prints:\n%s", stdout, py)
+				}
+			}
+		})
+	}
+}
+
+func TestRunLogsToStderrAndAsyncLog(t *testing.T) {
+	path := newUsersDB(t, guideUsers...)
+	dir := t.TempDir()
+	var stderr bytes.Buffer
+	for range 2 {
+		stderr.Reset()
+		inDir(dir, func() {
+			if err := run(context.Background(), path, io.Discard, &stderr); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	want := []string{"INFO - Opened connection to " + path, "INFO - Fetched users older than 40"}
+	if got := logMessages(t, stderr.String()); !slices.Equal(got, want) {
+		t.Errorf("stderr logs %q, want %q", got, want)
+	}
+	file, err := os.ReadFile(filepath.Join(dir, "async.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := logMessages(t, string(file)); !slices.Equal(got, append(want, want...)) {
+		t.Errorf("async.log after two runs holds %q, want both runs' lines", got)
+	}
+}
+
+// backstop is the test's own deadline for run, which stops a query that
+// nothing else stops; run itself needs about 300 ms.
+const backstop = 5 * time.Second
+
+func TestRunStopsTheQueriesThatNeverEnd(t *testing.T) {
+	path := newUsersDB(t, guideUsers...)
+	ctx, cancel := context.WithTimeout(context.Background(), backstop)
 	defer cancel()
 	start := time.Now()
-	rows, err := executeQuery(ctx, db, slowQuery)
+	stdout, _, err := runLesson(t, ctx, path)
 	elapsed := time.Since(start)
-
-	t.Run("the error is context.DeadlineExceeded", func(t *testing.T) {
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("error = %v, want context.DeadlineExceeded", err)
-		}
-		if rows != nil {
-			t.Errorf("rows = %v, want none", rows)
-		}
-	})
-	t.Run("it returns promptly", func(t *testing.T) {
-		if elapsed > promptly {
-			t.Errorf("the query returned after %v, want well under %v", elapsed, promptly)
-		}
-	})
-	t.Run("the connection is back in the pool", func(t *testing.T) {
-		stats := db.Stats()
-		if stats.InUse != 0 || stats.Idle != 1 {
-			t.Errorf("after: %d in use, %d idle, want 0 and 1", stats.InUse, stats.Idle)
-		}
-	})
-	t.Run("the same connection answers the next query", func(t *testing.T) {
-		assertOlderThan40(t, db)
-	})
+	if ctx.Err() != nil {
+		t.Fatalf("a query ran until the test's own %v backstop: nothing else stopped it (run returned %v)", backstop, err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The queries started at once and stopped at 200 and 100 ms: run
+	// cannot have taken less than that unless they never ran.
+	if elapsed < 300*time.Millisecond {
+		t.Errorf("run took %v, want at least 300ms: the queries ran until they were stopped", elapsed)
+	}
+	if !strings.Contains(stdout, "Stopped: context deadline exceeded") || !strings.Contains(stdout, "Stopped: context canceled") {
+		t.Errorf("stdout = %q, want both queries stopped", stdout)
+	}
 }
 
-func TestACancelFromAnotherGoroutineStopsTheSlowQuery(t *testing.T) {
-	db := openTestDatabase(t)
-	db.SetMaxOpenConns(1)
-	// The deadline is only a backstop should the cancel never come: it
-	// would end the query with context.DeadlineExceeded, not Canceled.
-	ctx, stop := context.WithTimeout(context.Background(), 2*promptly)
-	defer stop()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-
-	// Another goroutine cancels once the query holds the pool's only
-	// connection, and 100 ms more: the connection is taken before the
-	// statement starts, and the query never ends on its own, so by then it
-	// is running inside SQLite and only the cancel can stop it. If the
-	// query is not seen holding its connection within promptly, the
-	// goroutine does not cancel and the test fails.
-	canceledAt := make(chan time.Time, 1)
-	go func() {
-		for wait := time.Now(); time.Since(wait) < promptly; time.Sleep(time.Millisecond) {
-			if db.Stats().InUse == 1 {
-				time.Sleep(100 * time.Millisecond)
-				canceledAt <- time.Now()
-				cancel()
-				return
+func TestRunFails(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		setup func(t *testing.T) string // returns the -db path
+		want  string
+	}{
+		{"missing file", func(t *testing.T) string { return filepath.Join(t.TempDir(), "missing.db") },
+			"there is no such file"},
+		{"empty file", func(t *testing.T) string {
+			path := filepath.Join(t.TempDir(), "users.db")
+			if err := os.WriteFile(path, nil, 0o644); err != nil {
+				t.Fatal(err)
 			}
-		}
-		canceledAt <- time.Time{}
-	}()
-	// The query runs on a goroutine of its own, so that a broken
-	// interrupt makes the test fail instead of hanging.
-	result := make(chan error, 1)
-	go func() {
-		_, err := executeQuery(ctx, db, slowQuery)
-		result <- err
-	}()
-	var err error
-	select {
-	case err = <-result:
-	case <-time.After(4 * promptly):
-		t.Fatalf("the query was still running %v after it started", 4*promptly)
+			return path
+		}, "is an empty file with no tables"},
+		{"no users table", func(t *testing.T) string { return newUsersDB(t, "CREATE TABLE orders (id INTEGER)") },
+			"has no users table: its tables are orders"},
+		{"no age column", func(t *testing.T) string { return newUsersDB(t, "CREATE TABLE users (id INTEGER, name TEXT)") },
+			"has no age column: its columns are id, name"},
+		{"Ctrl-C before it starts", func(t *testing.T) string { return newUsersDB(t, guideUsers...) },
+			"context canceled"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := tt.setup(t)
+			before := dirEntries(t, filepath.Dir(path))
+			ctx, cancel := context.WithCancel(context.Background())
+			if strings.HasPrefix(tt.name, "Ctrl-C") {
+				cancel()
+			}
+			defer cancel()
+			stdout, stderr, err := runLesson(t, ctx, path)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want one that says %q", err, tt.want)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+			if opened := strings.Contains(stderr, "Opened connection"); opened != strings.HasPrefix(tt.name, "no ") && tt.name != "empty file" {
+				t.Errorf("stderr:\n%s\nwant %q only once PingContext has opened the file", stderr, "Opened connection")
+			}
+			if after := dirEntries(t, filepath.Dir(path)); !slices.Equal(before, after) {
+				t.Errorf("the database's folder held %q, now %q: want nothing created", before, after)
+			}
+		})
 	}
-	returned := time.Now()
+}
 
-	at := <-canceledAt
-	if at.IsZero() {
-		t.Fatalf("the query was never seen holding its connection within %v; it ended with %v", promptly, err)
-	}
+func TestCtrlCDuringTheQueryThatNeverEnds(t *testing.T) {
+	path := newUsersDB(t, guideUsers...)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Ctrl-C 50 ms in, while the first query that never ends runs.
+	time.AfterFunc(50*time.Millisecond, cancel)
+	stdout, _, err := runLesson(t, ctx, path)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error = %v, want context.Canceled", err)
 	}
-	if elapsed := returned.Sub(at); elapsed > promptly {
-		t.Errorf("the query returned %v after the cancel, want well under %v", elapsed, promptly)
+	if strings.Contains(stdout, "Stopped") {
+		t.Errorf("stdout = %q, want the program stopped before either query's own stop", stdout)
 	}
-	assertNoneInUse(t, db)
-	assertOlderThan40(t, db)
 }
 
-func TestAReaderWaitsForAWriteTransactionThatOutgrewItsCache(t *testing.T) {
-	// The writer's page cache is 64 KiB, so that a few hundred rows of 1000
-	// bytes outgrow it; the reader waits at most readerWait for a lock.
-	const readerWait = 100 * time.Millisecond
+func TestADeadlineStopsARunningQuery(t *testing.T) {
+	db := openPool(t, newUsersDB(t, guideUsers...))
+	// One connection only: the query after the stopped one runs on the
+	// very connection that was interrupted.
+	db.SetMaxOpenConns(1)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := queryInTime(t, ctx, db)
+	elapsed := time.Since(start)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error = %v, want context.DeadlineExceeded", err)
+	}
+	// The query started before the deadline and returned after it: it was
+	// running when the deadline came, and the interrupt stopped it.
+	if elapsed < 200*time.Millisecond {
+		t.Errorf("the query returned after %v, before its deadline", elapsed)
+	}
+	assertNextQueryWorks(t, db)
+}
+
+func TestACancelFromAnotherGoroutineStopsARunningQuery(t *testing.T) {
+	db := openPool(t, newUsersDB(t, guideUsers...))
+	db.SetMaxOpenConns(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	result := make(chan error, 1)
+	go func() {
+		_, err := executeQuery(ctx, db, countForever)
+		result <- err
+	}()
+	// The pool lends the query its connection as the statement starts.
+	// Once it is lent and 100 ms have passed with no result, the query is
+	// running inside SQLite, and only the cancel can end it.
+	for deadline := time.Now().Add(2 * time.Second); db.Stats().InUse == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the query did not take a connection within 2s")
+		}
+	}
+	select {
+	case err := <-result:
+		t.Fatalf("the query ended before the cancel: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	cancel()
+	select {
+	case err := <-result:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("error = %v, want context.Canceled", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the query was still running 3s after the cancel")
+	}
+	assertNextQueryWorks(t, db)
+}
+
+func TestAContextDoesNotCutALockWait(t *testing.T) {
+	path := newUsersDB(t, guideUsers...)
+	locker := openPool(t, path)
 	ctx := context.Background()
-	for _, tc := range []struct {
-		name    string
-		journal string
-		rows    int
-		locked  bool
-	}{
-		{"rollback journal, small write", "DELETE", 1, false},
-		{"rollback journal, write bigger than the cache", "DELETE", 500, true},
-		{"WAL, write bigger than the cache", "WAL", 500, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			file := "file:" + (&url.URL{Path: filepath.Join(t.TempDir(), "big.db")}).EscapedPath()
-			writer := openDSN(t, file+"?mode=rwc&_cache_size=-64&_journal_mode="+tc.journal)
-			reader := openDSN(t, fmt.Sprintf("%s?mode=rw&_busy_timeout=%d", file, readerWait.Milliseconds()))
-			if _, err := writer.ExecContext(ctx, "CREATE TABLE notes (text TEXT NOT NULL)"); err != nil {
-				t.Fatal(err)
-			}
-			tx, err := writer.BeginTx(ctx, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tx.Rollback()
-			for range tc.rows {
-				if _, err := tx.ExecContext(ctx, "INSERT INTO notes (text) VALUES (?)", strings.Repeat("x", 1000)); err != nil {
-					t.Fatal(err)
-				}
-			}
-
-			var n int
-			start := time.Now()
-			err = reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM notes").Scan(&n)
-			elapsed := time.Since(start)
-			if tc.locked {
-				var sqliteErr sqlite3.Error
-				if !errors.As(err, &sqliteErr) || sqliteErr.Code != sqlite3.ErrBusy {
-					t.Fatalf("read: %d rows, error %v, want database is locked (ErrBusy)", n, err)
-				}
-				if elapsed < readerWait {
-					t.Errorf("the reader gave up after %v, before its _busy_timeout of %v", elapsed, readerWait)
-				}
-			} else if err != nil || n != 0 {
-				t.Fatalf("read: %d rows, error %v, want the 0 committed rows", n, err)
-			}
-			if err := tx.Rollback(); err != nil {
-				t.Fatal(err)
-			}
-			assertNoneInUse(t, writer)
-			assertNoneInUse(t, reader)
-		})
-	}
-}
-
-// openDSN opens dsn; Cleanup closes it and checks that the pool is empty.
-func openDSN(t *testing.T, dsn string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite3", dsn)
+	conn, err := locker.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-		if stats := db.Stats(); stats.OpenConnections != 0 || stats.InUse != 0 {
-			t.Errorf("after close: %d open, %d in use, want 0 and 0", stats.OpenConnections, stats.InUse)
-		}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN EXCLUSIVE"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(ctx, "ROLLBACK")
+
+	reader, err := sql.Open("sqlite3", fileURI(path)+"?mode=rw&_busy_timeout=1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { reader.Close(); assertNothingOpen(t, reader) }()
+	deadline, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = executeQuery(deadline, reader, "SELECT * FROM users")
+	elapsed := time.Since(start)
+	var sqliteErr sqlite3.Error
+	if !errors.As(err, &sqliteErr) || sqliteErr.Code != sqlite3.ErrBusy {
+		t.Errorf("error = %v, want database is locked", err)
+	}
+	if elapsed < time.Second {
+		t.Errorf("the query gave up after %v, want the busy timeout's 1s despite the 100ms deadline", elapsed)
+	}
+}
+
+func TestExecuteQueryGivesTheConnectionBackOnAnEarlyReturn(t *testing.T) {
+	// The first row holds text that is not UTF-8, so the loop returns
+	// with rows still to read.
+	db := openPool(t, newUsersDB(t,
+		"CREATE TABLE users (name TEXT)",
+		"INSERT INTO users VALUES (CAST(x'ff' AS TEXT)), ('Bob'), ('Charlie')"))
+	_, err := executeQuery(context.Background(), db, "SELECT * FROM users")
+	if err == nil || !strings.Contains(err.Error(), "not UTF-8") {
+		t.Errorf("error = %v, want the row's", err)
+	}
+	if inUse := db.Stats().InUse; inUse != 0 {
+		t.Errorf("%d connection still in use after a row failed to scan, want 0", inUse)
+	}
+}
+
+func TestExecuteQueryReportsAnErrorAfterTheFirstRow(t *testing.T) {
+	// abs() of the smallest integer overflows: SQLite returns the first
+	// row, then fails on the second.
+	db := openPool(t, newUsersDB(t, guideUsers...))
+	rows, err := executeQuery(context.Background(), db,
+		"SELECT abs(column1) FROM (VALUES (?), (?))", 1, -9223372036854775807-1)
+	if err == nil || !strings.Contains(err.Error(), "integer overflow") {
+		t.Errorf("executeQuery = %v, %v; want the integer overflow of row 2, not a short result", rows, err)
+	}
+}
+
+func TestExperimentRemoveTheDeadline(t *testing.T) {
+	runExperiment(t, experiment{
+		file:    "main.go",
+		old:     "withDeadline, cancel := context.WithTimeout(ctx, 200*time.Millisecond)",
+		new:     "withDeadline, cancel := context.WithCancel(ctx)",
+		command: "go test -run TestRunStopsTheQueriesThatNeverEnd ./extras/async-query",
+		want:    []string{"a query ran until the test's own 5s backstop: nothing else stopped it"},
+		fails:   true,
 	})
-	return db
 }
 
-func TestTheDemonstrationsStopAndLogHowLong(t *testing.T) {
-	db := openTestDatabase(t)
-	tests := []struct {
-		name  string
-		query func(context.Context, *sql.DB, time.Duration, guideLogger) error
-		want  error
-		log   *regexp.Regexp
-	}{
-		{"deadline", queryWithDeadline, context.DeadlineExceeded,
-			regexp.MustCompile(`^INFO - Slow query with a 100ms deadline stopped after \d+(\.\d+)?m?s: context deadline exceeded$`)},
-		{"cancel", queryCanceledAfter, context.Canceled,
-			regexp.MustCompile(`^INFO - Slow query canceled after 100ms stopped after \d+(\.\d+)?m?s: context canceled$`)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var stderr bytes.Buffer
-			start := time.Now()
-			err := tt.query(context.Background(), db, 100*time.Millisecond, newTestLogger(&stderr))
-			if elapsed := time.Since(start); elapsed > promptly {
-				t.Errorf("returned after %v, want well under %v", elapsed, promptly)
-			}
-			if !errors.Is(err, tt.want) {
-				t.Errorf("error = %v, want %v", err, tt.want)
-			}
-			assertLogMatches(t, "stderr", stderr.String(), []*regexp.Regexp{tt.log})
-			assertNoneInUse(t, db)
-		})
-	}
+func TestExperimentRemoveTheCancel(t *testing.T) {
+	runExperiment(t, experiment{
+		file: "main.go", old: "\ttime.AfterFunc(100*time.Millisecond, cancelQuery)\n", new: "",
+		command: "go test -run TestRunStopsTheQueriesThatNeverEnd ./extras/async-query",
+		want:    []string{"a query ran until the test's own 5s backstop: nothing else stopped it"},
+		fails:   true,
+	})
 }
 
-func TestExecuteQueryReturnsTheQueryError(t *testing.T) {
-	db := openTestDatabase(t)
-	rows, err := executeQuery(context.Background(), db, "SELECT * FROM missing_table")
-	if err == nil || !strings.Contains(err.Error(), "no such table: missing_table") {
-		t.Errorf("error = %v, want no such table", err)
-	}
-	if rows != nil {
-		t.Errorf("rows = %v, want none", rows)
-	}
-	assertNoneInUse(t, db)
+func TestExperimentDeleteRowsErr(t *testing.T) {
+	runExperiment(t, experiment{
+		file: "main.go", old: "return results, rows.Err()", new: "return results, nil",
+		command: "go test -run TestExecuteQueryReportsAnErrorAfterTheFirstRow ./extras/async-query",
+		want:    []string{"executeQuery = [(1,)], <nil>; want the integer overflow of row 2, not a short result"},
+		fails:   true,
+	})
 }
 
-func TestRowsPrintLikePythonTuples(t *testing.T) {
-	db := openTestDatabase(t)
-	tests := []struct {
-		query string
-		args  []any
-		want  []string
-	}{
-		{olderThanQuery, []any{20}, []string{
-			"(1, 'Alice Smith', 'alice.smith@example.com', 30)",
-			"(2, 'Bob Johnson', 'bob.johnson@example.com', 45)",
-			"(3, 'Charlie Brown', 'charlie.brown@example.com', 25)",
-		}},
-		{"SELECT count(*) FROM users", nil, []string{"(3,)"}},
-		{"SELECT ?, ?, NULL, 2.0, 2.5, x'6869'", []any{7, "seven"}, []string{"(7, 'seven', None, 2.0, 2.5, b'hi')"}},
-		{olderThanQuery, []any{100}, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.query, func(t *testing.T) {
-			rows, err := executeQuery(context.Background(), db, tt.query, tt.args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, row := range rows {
-				got = append(got, row.String())
-			}
-			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
-				t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
-			}
-			assertNoneInUse(t, db)
-		})
-	}
+func TestExperimentDeleteDeferRowsClose(t *testing.T) {
+	runExperiment(t, experiment{
+		file: "main.go", old: "\tdefer rows.Close()\n", new: "",
+		command: "go test -run TestExecuteQueryGivesTheConnectionBack ./extras/async-query",
+		want:    []string{"1 connection still in use after a row failed to scan, want 0"},
+		fails:   true,
+	})
 }
 
-func TestRunLogsToStderrAndFile(t *testing.T) {
-	path := newDatabase(t)
-	t.Chdir(t.TempDir())
-
-	want := []*regexp.Regexp{
-		regexp.MustCompile(`^INFO - Opened connection to ` + regexp.QuoteMeta(path) + `$`),
-		regexp.MustCompile(`^INFO - Slow query with a 200ms deadline stopped after \d+(\.\d+)?m?s: context deadline exceeded$`),
-		regexp.MustCompile(`^INFO - Slow query canceled after 100ms stopped after \d+(\.\d+)?m?s: context canceled$`),
-		regexp.MustCompile(`^INFO - Pool after the stopped queries: [12] open, 0 in use$`),
-		regexp.MustCompile(`^INFO - Fetched users older than 40$`),
-		regexp.MustCompile(`^INFO - Closed connection to ` + regexp.QuoteMeta(path) + `$`),
-	}
-	var stderr bytes.Buffer
-	if err := run(context.Background(), path, io.Discard, &stderr); err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	assertLogMatches(t, "stderr", stderr.String(), want)
-	file, err := os.ReadFile("async.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertLogMatches(t, "async.log", string(file), want)
-
-	// A second run succeeds too and appends to the log file.
-	if err := run(context.Background(), path, io.Discard, io.Discard); err != nil {
-		t.Fatalf("second run: %v", err)
-	}
-	file, err = os.ReadFile("async.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertLogMatches(t, "async.log after two runs", string(file), append(want, want...))
-}
-
-func TestRunOnAMissingDatabaseFails(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "missing.db")
-	t.Chdir(t.TempDir())
-	var stdout bytes.Buffer
-	err := run(context.Background(), path, &stdout, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "go run ./00-setup -db "+path) {
-		t.Fatalf("error = %v, want one telling to run 00-setup", err)
-	}
-	if stdout.Len() != 0 {
-		t.Errorf("stdout = %q, want nothing", stdout.String())
-	}
-	assertDirEntries(t, dir, nil)
-}
-
-func TestLogFileThatCannotBeOpenedOnlyWarns(t *testing.T) {
-	path := newDatabase(t)
-	t.Chdir(t.TempDir())
-	// A folder where the log file should be makes opening it fail.
-	if err := os.Mkdir("async.log", 0o755); err != nil {
-		t.Fatal(err)
-	}
-	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), path, &stdout, &stderr); err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	if got := strings.Count(stderr.String(), "warning:"); got != 1 {
-		t.Errorf("stderr has %d warnings, want 1:\n%s", got, stderr.String())
-	}
-	if !strings.Contains(stdout.String(), "(2, 'Bob Johnson', 'bob.johnson@example.com', 45)") {
-		t.Errorf("stdout = %q, want the users older than 40", stdout.String())
-	}
-}
-
-// assertOlderThan40 checks that db answers the guide's query.
-func assertOlderThan40(t *testing.T, db *sql.DB) {
+// queryInTime runs countForever with ctx, and fails the test if it is
+// still running 5s later.
+func queryInTime(t *testing.T, ctx context.Context, db *sql.DB) error {
 	t.Helper()
-	rows, err := executeQuery(context.Background(), db, olderThanQuery, 40)
+	result := make(chan error, 1)
+	go func() {
+		_, err := executeQuery(ctx, db, countForever)
+		result <- err
+	}()
+	select {
+	case err := <-result:
+		return err
+	case <-time.After(5 * time.Second):
+		t.Fatal("the query was still running after 5s")
+		return nil
+	}
+}
+
+// assertNextQueryWorks checks that db's connection came back to the pool
+// and answers the guide's query.
+func assertNextQueryWorks(t *testing.T, db *sql.DB) {
+	t.Helper()
+	if inUse := db.Stats().InUse; inUse != 0 {
+		t.Errorf("%d connection in use after the query stopped, want 0", inUse)
+	}
+	rows, err := executeQuery(context.Background(), db, "SELECT * FROM users WHERE age > ?", 40)
 	if err != nil {
 		t.Fatalf("the next query: %v", err)
 	}
-	want := "(2, 'Bob Johnson', 'bob.johnson@example.com', 45)"
-	if len(rows) != 1 || rows[0].String() != want {
+	if want := "(2, 'Bob Johnson', 'bob.johnson@example.com', 45)"; len(rows) != 1 || rows[0].String() != want {
 		t.Errorf("the next query returned %v, want [%s]", rows, want)
 	}
-	assertNoneInUse(t, db)
 }
 
-// assertLogMatches checks that log holds one line per pattern, in order,
-// each in the guide's format; a pattern matches the text after the
-// timestamp.
-func assertLogMatches(t *testing.T, name, log string, want []*regexp.Regexp) {
+// runLesson runs the lesson on path in a folder of its own, where its log
+// file goes, and returns what it printed. It fails the test if run left the
+// database file open: run must close all it opened.
+func runLesson(t *testing.T, ctx context.Context, path string) (stdout, stderr string, err error) {
 	t.Helper()
-	lines := strings.Split(strings.TrimSuffix(log, "\n"), "\n")
-	if len(lines) != len(want) {
-		t.Fatalf("%s has %d lines, want %d:\n%s", name, len(lines), len(want), log)
+	var out, log bytes.Buffer
+	before := openFiles(path)
+	inDir(t.TempDir(), func() { err = run(ctx, path, &out, &log) })
+	if after := openFiles(path); len(after) > len(before) {
+		t.Errorf("%s is still open after run: a connection was not closed", path)
 	}
-	for i, line := range lines {
-		m := logLine.FindStringSubmatch(line)
-		if m == nil {
-			t.Errorf("%s line %d = %q, not in the guide's format", name, i+1, line)
-			continue
+	return out.String(), log.String(), err
+}
+
+// openFiles lists the descriptors by which this process has the file at
+// path (or its journal) open, as Linux shows them in /proc/self/fd;
+// elsewhere it finds none.
+func openFiles(path string) []string {
+	fds, _ := os.ReadDir("/proc/self/fd")
+	var open []string
+	for _, fd := range fds {
+		if target, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && strings.HasPrefix(target, path) {
+			open = append(open, fd.Name())
 		}
-		if text := m[1] + " - " + m[2]; !want[i].MatchString(text) {
-			t.Errorf("%s line %d = %q, want it to match %q", name, i+1, line, want[i])
-		}
 	}
+	return open
 }
 
-// assertNoneInUse checks that every connection the pool lent went back.
-func assertNoneInUse(t *testing.T, db *sql.DB) {
+// openPool opens path as the lesson does; Cleanup closes the pool and
+// checks that nothing was left open or in use.
+func openPool(t *testing.T, path string) *sql.DB {
 	t.Helper()
-	if inUse := db.Stats().InUse; inUse != 0 {
-		t.Errorf("%d connections in use, want 0", inUse)
-	}
-}
-
-// openTestDatabase opens a fresh users.db with the lesson's openDatabase.
-// Cleanup closes it and checks that the pool is empty.
-func openTestDatabase(t *testing.T) *sql.DB {
-	t.Helper()
-	db, err := openDatabase(context.Background(), newDatabase(t), newTestLogger(io.Discard))
+	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rw&_busy_timeout=5000")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-		if stats := db.Stats(); stats.OpenConnections != 0 || stats.InUse != 0 {
-			t.Errorf("after close: %d open, %d in use, want 0 and 0", stats.OpenConnections, stats.InUse)
-		}
+		db.Close()
+		assertNothingOpen(t, db)
 	})
 	return db
 }
 
-// assertDirEntries checks that dir holds exactly the named entries.
-func assertDirEntries(t *testing.T, dir string, want []string) {
+// makeDB is newUsersDB for Example, which has no *testing.T.
+func makeDB(path string, setup ...string) error {
+	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rwc")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for _, stmt := range setup {
+		if _, err := db.Exec(stmt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inDir runs fn with dir as the current folder, then goes back.
+func inDir(dir string, fn func()) {
+	old, err := os.Getwd()
+	if err != nil {
+		panic(err)
+	}
+	if err := os.Chdir(dir); err != nil {
+		panic(err)
+	}
+	defer os.Chdir(old)
+	fn()
+}
+
+// dirEntries lists the names in dir.
+func dirEntries(t *testing.T, dir string) []string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
+	var names []string
 	for _, e := range entries {
-		got = append(got, e.Name())
+		names = append(names, e.Name())
 	}
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Errorf("%s holds %q, want %q", dir, got, want)
-	}
+	return names
 }
 
-// newTestLogger is the lesson's logger writing to w alone.
-func newTestLogger(w io.Writer) guideLogger {
-	return guideLogger{log.New(w, "", 0)}
-}
-
-// setupProgram is the real 00-setup, built once by TestMain.
-var setupProgram string
-
-// newDatabase returns the path of a fresh users.db made by 00-setup in a
-// folder of the test's own.
-func newDatabase(t *testing.T) string {
+// pythonWith returns a Python 3 that can import module, or "" (and logs
+// why) when there is none.
+func pythonWith(t *testing.T, module string) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "users.db")
-	if out, err := exec.Command(setupProgram, "-db", path).CombinedOutput(); err != nil {
-		t.Fatalf("00-setup: %v\n%s", err, out)
+	for _, python := range []string{"python3", "/usr/bin/python3"} {
+		if exec.Command(python, "-c", "import "+module).Run() == nil {
+			return python
+		}
 	}
-	return path
+	t.Logf("no python3 with %s: stdout checked against the test's own expectation only", module)
+	return ""
 }
 
-// TestMain builds the real 00-setup and runs every test and example in a
-// scratch folder where 00-setup has made users.db, as a learner would. The
-// lesson's log file lands there too, not in the source tree.
-func TestMain(m *testing.M) {
-	code, err := testMain(m)
+// pythonPrints runs script with python in dir and returns its stdout.
+func pythonPrints(t *testing.T, python, dir, script string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, python, "-c", script)
+	cmd.Dir = dir
+	out, err := cmd.Output()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		t.Fatalf("python: %v", err)
 	}
-	os.Exit(code)
-}
-
-func testMain(m *testing.M) (int, error) {
-	dir, err := os.MkdirTemp("", "lesson-test-")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(dir)
-
-	setupProgram = filepath.Join(dir, "00-setup")
-	build := exec.Command("go", "build", "-o", setupProgram, "../../00-setup")
-	if out, err := build.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("build 00-setup: %v\n%s", err, out)
-	}
-	if err := os.Chdir(dir); err != nil {
-		return 0, err
-	}
-	if out, err := exec.Command(setupProgram).CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("00-setup: %v\n%s", err, out)
-	}
-	return m.Run(), nil
+	return string(out)
 }

@@ -88,6 +88,27 @@ func TestCommandLine(t *testing.T) {
 		assertDirHolds(t, dir, "users.db")
 	})
 
+	t.Run("the refusal the page shows", func(t *testing.T) {
+		// A go.mod like the workbook's makes the advice name the command
+		// as it is typed from the workbook's top folder.
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module workbook\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(filepath.Join(dir, "00-setup"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		db := newUsersDB(t, `CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT)`)
+		if err := os.Rename(db, filepath.Join(dir, "mine.db")); err != nil {
+			t.Fatal(err)
+		}
+		_, stderr, status := runCommand(t, dir, nil, program, "-db", "mine.db")
+		if status != 1 {
+			t.Errorf("status %d, want 1", status)
+		}
+		assertPageShows(t, stderr)
+	})
+
 	t.Run("Ctrl-C while it inserts", func(t *testing.T) {
 		// The guide's three users, then a run that would add three million:
 		// Ctrl-C as soon as its transaction has written (its journal

@@ -34,12 +34,11 @@ import (
 // main, which prints it as one line: Python prints "Error creating
 // database: ..." and raises it again.
 func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
-	// _txlock=immediate makes BeginTx take the write lock at once, because
-	// the transaction reads (is this user there?) before it writes; two
-	// copies of this program that each held only a read lock could not
-	// both move up to writing. _busy_timeout=5000 (the driver's default,
-	// written out to be seen) lets BeginTx wait up to 5 s for another
-	// writer to finish.
+	// _txlock=immediate makes BeginTx take the write lock at once. A
+	// transaction that began by reading (CREATE TABLE IF NOT EXISTS reads
+	// the schema) would be refused at its first write, without waiting,
+	// while another connection writes. _busy_timeout=5000 (the driver's
+	// default, written out to be seen) lets BeginTx wait up to 5 s for it.
 	db, err := sql.Open("sqlite3", fileURI(dbPath)+"?mode=rwc&_txlock=immediate&_busy_timeout=5000")
 	if err != nil {
 		return err
@@ -113,6 +112,7 @@ func createSampleDatabase(ctx context.Context, db *sql.DB) error {
 		}
 	}
 	// Commit writes the changes into the file. Its error matters: if it
-	// fails, nothing was saved, and the program must not say it was.
+	// fails (say another program reads the file past the busy timeout),
+	// nothing was saved, and the program must not say it was.
 	return tx.Commit()
 }

@@ -34,16 +34,46 @@ func Example() {
 
 func TestPageShowsTheOutput(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "users.db")
-	var want bytes.Buffer
-	for range 2 { // the page shows a first run and a rerun
-		stdout, err := runSetup(t, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want.WriteString(stdout)
+	stdout, err := runSetup(t, path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	assertPageShows(t, want.String())
-	assertPageShows(t, strings.Join(pyRows(t, path, "SELECT * FROM users"), "\n")+"\n")
+	assertPageShows(t, "```\n"+stdout+"```\n")
+	assertPageShows(t, "```\n"+strings.Join(pyRows(t, path, "SELECT * FROM users"), "\n")+"\n```\n")
+}
+
+// TestPageCitesMainGoLines checks that the lines of main.go that the page
+// cites by number hold the code it says they hold.
+func TestPageCitesMainGoLines(t *testing.T) {
+	src, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(src), "\n")
+	for _, c := range []struct {
+		cite string
+		line int
+		code string
+	}{
+		{"Line 42 opens", 42, `sql.Open("sqlite3", fileURI(dbPath)+"?mode=rwc&_txlock=immediate&_busy_timeout=5000")`},
+		{"Line 48, `defer db.Close()`", 48, "defer db.Close()"},
+		{"Lines 86 to 92", 86, "tx, err := db.BeginTx(ctx, nil)"},
+		{"Lines 86 to 92", 92, "defer tx.Rollback()"},
+		{"Lines 99 to 107", 99, "tx.PrepareContext(ctx, insertUser)"},
+		{"Lines 99 to 107", 104, "insert.ExecContext(ctx, u.name, u.email, u.age)"},
+		{"Lines 99 to 107", 107, "}"},
+		{"Line 117, `return tx.Commit()`", 117, "return tx.Commit()"},
+		{"Line 51 turns", 51, "error creating database"},
+		{"(lines 70 and\n  71:", 70, "const insertUser = `INSERT INTO users (name, email, age)"},
+		{"(lines 70 and\n  71:", 71, "SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM users WHERE email = ?2)`"},
+	} {
+		if !strings.Contains(page(t), c.cite) {
+			t.Errorf("README.md no longer says %q", c.cite)
+		}
+		if c.line > len(lines) || !strings.Contains(lines[c.line-1], c.code) {
+			t.Errorf("README.md says %q, but main.go's line %d does not hold %q", c.cite, c.line, c.code)
+		}
+	}
 }
 
 func TestTheTableIsTheGuides(t *testing.T) {
@@ -122,6 +152,9 @@ func TestRerunAddsNobodyTwice(t *testing.T) {
 			}
 			if got, want := len(after), tt.before+3-countSamples(before); got != want {
 				t.Errorf("%d rows after the first run, want %d", got, want)
+			}
+			if strings.Contains(tt.name, "deleted") && !slices.Contains(after, "(4, 'Bob Johnson', 'bob.johnson@example.com', 45)") {
+				t.Errorf("Bob was not added back as id 4: %q", after)
 			}
 
 			file := readFile(t, path)
@@ -345,6 +378,36 @@ func TestNothingIsLeftOpen(t *testing.T) {
 		}
 		assertFileClosed(t, path)
 	})
+}
+
+// TestWrongPathsSayWhatToDo gives -db the paths a learner gets wrong: each
+// fails with one line that says what is wrong and what to do, and nothing
+// is created or changed.
+func TestWrongPathsSayWhatToDo(t *testing.T) {
+	dir := t.TempDir()
+	notes := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(notes, []byte("my notes, not a database\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ name, path, want string }{
+		{"a missing folder", filepath.Join(dir, "nowhere", "users.db"), "there is no folder " + filepath.Join(dir, "nowhere")},
+		{"a folder", dir, dir + " is a folder, not a database file (unable to open database file: is a directory): give -db the file itself"},
+		{"not a database", notes, notes + " is not an SQLite database (file is not a database)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, err := runSetup(t, tt.path)
+			if err == nil || !strings.HasPrefix(err.Error(), "error creating database: ") || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want one line that says %q", err, tt.want)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+			assertDirHolds(t, dir, "notes.txt")
+			if got := readFile(t, notes); string(got) != "my notes, not a database\n" {
+				t.Errorf("notes.txt changed to %q", got)
+			}
+		})
+	}
 }
 
 func TestACanceledRunCreatesNothing(t *testing.T) {

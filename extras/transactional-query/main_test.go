@@ -9,11 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
+	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -22,818 +21,680 @@ import (
 	"github.com/mattn/go-sqlite3"
 )
 
-// The demo's narrative: counts that add up, and the plain BEGIN failing.
+// The lesson on the guide's users.db, in a scratch folder so that
+// query.log lands there. Log lines go to stderr, discarded here.
 func Example() {
-	// TestMain ran 00-setup in this scratch folder, so users.db is the
-	// guide's database. The log lines go to stderr, discarded here.
+	restore, err := intoScratchFolder()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer restore()
 	if err := run(context.Background(), "users.db", os.Stdout, io.Discard); err != nil {
 		fmt.Println(err)
 	}
 	// Output:
-	// One visit, counted by a transaction that reads the count and writes it plus one:
+	// One visit:
 	// ('home', 1)
-	// 5 visits at the same time, each counted the same way:
+	// 5 visits at the same time:
 	// ('home', 6)
-	// The same read-then-write in a plain BEGIN (deferred) transaction:
-	//   it reads 6 visits;
-	//   another connection takes the write lock and counts a visit;
-	//   its own write fails at once: database is locked (SQLITE_BUSY); it rolls back.
-	// ('home', 7)
 }
 
-// logLine matches one line of the guide's log format.
-var logLine = regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} - (INFO|ERROR) - (.*)$`)
+const executed = "INFO - Executed query: SELECT visits FROM demo_visits WHERE page = ? with params: ('home',)"
 
-// executed is the log line of every counted visit.
-const executed = "INFO - Executed query: SELECT visits FROM page_visits WHERE page = ? with params: ('home',)"
-
-func TestRunLogsToStderrAndFileAndCanRunAgain(t *testing.T) {
-	path := newDatabase(t)
-	users := usersTable(t, path)
+func TestRunLogsLeavesUsersAloneAndRunsAgain(t *testing.T) {
+	path := newUsersDB(t, guideUsers...)
 	t.Chdir(t.TempDir())
+	users := dumpUsers(t, path)
 
 	var first, stderr bytes.Buffer
 	if err := run(context.Background(), path, &first, &stderr); err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	// The goroutines' lines interleave in any order, so the lines are
-	// counted rather than compared one by one.
+	// The goroutines' lines come in any order, so they are counted.
 	want := map[string]int{
-		"INFO - Opened connection to " + path: 2,
+		"INFO - Opened connection to " + path: 1,
 		executed:                              1 + visitors,
 		"INFO - Transaction committed":        1 + visitors,
-		"INFO - Closed connection to " + path: 2,
+		"INFO - Closed connection to " + path: 1,
 	}
-	assertLogCounts(t, "stderr", stderr.String(), want)
-	assertLogCounts(t, "query.log", readFile(t, "query.log"), want)
+	assertCounts(t, "stderr", stderr.String(), want)
+	assertNoFileOpen(t, path)
 
 	var second bytes.Buffer
 	if err := run(context.Background(), path, &second, io.Discard); err != nil {
 		t.Fatalf("second run: %v", err)
 	}
 	if second.String() != first.String() {
-		t.Errorf("second run printed\n%s\nfirst run printed\n%s", second.String(), first.String())
+		t.Errorf("second run printed\n%s\nfirst run printed\n%s", &second, &first)
+	}
+	log, err := os.ReadFile("query.log")
+	if err != nil {
+		t.Fatal(err)
 	}
 	for line, n := range want {
 		want[line] = 2 * n
 	}
-	assertLogCounts(t, "query.log after two runs", readFile(t, "query.log"), want)
-	if after := usersTable(t, path); after != users {
-		t.Errorf("users table after two runs:\n%s\nbefore:\n%s", after, users)
+	assertCounts(t, "query.log after two runs", string(log), want)
+	if got := dumpUsers(t, path); got != users {
+		t.Errorf("users table after two runs:\n%s\nbefore:\n%s", got, users)
 	}
 }
 
-// The claim behind _txlock=immediate, in rollback-journal mode: a plain
-// BEGIN transaction that has read cannot wait for the write lock, however
-// long its busy timeout; BEGIN IMMEDIATE waits for it.
-func TestLockModes(t *testing.T) {
-	const busyTimeout = 10 * time.Second
-
-	t.Run("deferred read-then-write gets SQLITE_BUSY at once", func(t *testing.T) {
-		path := newVisitsDatabase(t)
-		deferred := openTestPool(t, path, "deferred", busyTimeout)
-		writer := openTestPool(t, path, "immediate", busyTimeout)
-		ctx := context.Background()
-
-		tx, err := deferred.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback()
-		var visits int64
-		if err := tx.QueryRow("SELECT visits FROM page_visits WHERE page = ?", page).Scan(&visits); err != nil {
-			t.Fatal(err)
-		}
-		other := beginWrite(t, writer)
-
-		start := time.Now()
-		_, err = tx.Exec("UPDATE page_visits SET visits = ? WHERE page = ?", visits+1, page)
-		elapsed := time.Since(start)
-		var sqliteErr sqlite3.Error
-		if !errors.As(err, &sqliteErr) || sqliteErr.Code != sqlite3.ErrBusy {
-			t.Fatalf("deferred write error = %v, want SQLITE_BUSY", err)
-		}
-		// A generous bound: the claim is that the busy timeout is not
-		// used at all, not that the failure is fast.
-		if elapsed >= busyTimeout/2 {
-			t.Errorf("deferred write failed after %v, want well before the %v busy timeout", elapsed, busyTimeout)
-		}
-		if err := tx.Rollback(); err != nil {
-			t.Fatal(err)
-		}
-		if err := other.Commit(); err != nil {
-			t.Fatalf("other writer's commit: %v", err)
-		}
-		assertVisits(t, writer, 1)
-	})
-
-	t.Run("immediate read-then-write waits for the other writer", func(t *testing.T) {
-		path := newVisitsDatabase(t)
-		pool := openTestPool(t, path, "immediate", busyTimeout)
-		writer := openTestPool(t, path, "immediate", busyTimeout)
-		other := beginWrite(t, writer)
-
-		done := startCountVisit(pool)
-		assertWaiting(t, pool, 1, done)
-		if err := other.Commit(); err != nil {
-			t.Fatalf("other writer's commit: %v", err)
-		}
-		if err := <-done; err != nil {
-			t.Fatalf("countVisit after the other writer committed: %v", err)
-		}
-		// It read the other writer's count, so neither visit is lost.
-		assertVisits(t, pool, 2)
-	})
-}
-
-// The same claims in WAL mode, on a copy of users.db switched to WAL (the
-// lesson itself leaves users.db in rollback-journal mode).
-func TestLockModesInWALMode(t *testing.T) {
-	t.Run("another writer holds the lock: SQLITE_BUSY", func(t *testing.T) {
-		deferred, writer := openWALPools(t)
-		tx := beginAndRead(t, deferred)
-		other := beginWrite(t, writer)
-		defer other.Rollback()
-		start := time.Now()
-		_, err := tx.Exec("UPDATE page_visits SET visits = 1 WHERE page = ?", page)
-		elapsed := time.Since(start)
-		assertCodes(t, err, sqlite3.ErrBusy, sqlite3.ErrBusy.Extend(0))
-		// A generous bound: the claim is that the busy timeout is not
-		// used at all, not that the failure is fast.
-		if elapsed >= walBusyTimeout/2 {
-			t.Errorf("deferred write failed after %v, want well before the %v busy timeout", elapsed, walBusyTimeout)
-		}
-	})
-
-	t.Run("another writer committed after the read: SQLITE_BUSY_SNAPSHOT", func(t *testing.T) {
-		deferred, writer := openWALPools(t)
-		tx := beginAndRead(t, deferred)
-		other := beginWrite(t, writer)
-		// In WAL mode a reader does not stop a commit.
-		if err := other.Commit(); err != nil {
-			t.Fatalf("other writer's commit: %v", err)
-		}
-		_, err := tx.Exec("UPDATE page_visits SET visits = 1 WHERE page = ?", page)
-		assertCodes(t, err, sqlite3.ErrBusy, sqlite3.ErrBusySnapshot)
-	})
-
-	t.Run("BEGIN IMMEDIATE waits for the other writer", func(t *testing.T) {
-		_, writer := openWALPools(t)
-		other := beginWrite(t, writer)
-		done := startCountVisit(writer)
-		// One connection holds the write lock, the other waits for it.
-		assertWaiting(t, writer, 2, done)
-		if err := other.Commit(); err != nil {
-			t.Fatalf("other writer's commit: %v", err)
-		}
-		if err := <-done; err != nil {
-			t.Fatalf("countVisit after the other writer committed: %v", err)
-		}
-		assertVisits(t, writer, 2)
-	})
-}
-
-func TestConcurrentCountsAreExact(t *testing.T) {
-	path := newVisitsDatabase(t)
-	db, err := openDatabase(context.Background(), path, "immediate", newTestLogger(io.Discard))
-	if err != nil {
-		t.Fatal(err)
+func TestRunOnAMissingFileSaysWhatToDoAndNeverSaysOpened(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), "missing.db", &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "there is no such file; create it with:") {
+		t.Fatalf("run error = %v, want the advice to create the file", err)
 	}
-	t.Cleanup(func() { assertClosed(t, db) })
-	if got := db.Stats().MaxOpenConnections; got != 1 {
-		t.Fatalf("the lesson's pool allows %d connections, want 1", got)
+	if strings.Contains(stderr.String(), "Opened connection") {
+		t.Errorf("stderr says the database was opened, though it does not exist:\n%s", &stderr)
 	}
-
-	// 8 goroutines, each counting 500 visits through the lesson's helper
-	// on the lesson's pool: every BeginTx waits in database/sql for the
-	// pool's one connection, with no timeout, so none can reach the caller
-	// as "database is locked".
-	goroutines, each := 8, 500
-	if testing.Short() {
-		each = 50
+	if stdout.Len() != 0 {
+		t.Errorf("stdout = %q, want nothing", &stdout)
 	}
-	var logs syncBuffer
-	countAtOnce(t, db, newTestLogger(&logs), goroutines, each)
-	assertVisits(t, db, int64(goroutines*each))
-	if got := strings.Count(logs.String(), "Transaction committed"); got != goroutines*each {
-		t.Errorf("%d commits logged, want %d", got, goroutines*each)
-	}
-	if strings.Contains(logs.String(), "ERROR") {
-		t.Errorf("log has errors:\n%s", logs.String())
-	}
-}
-
-// The SQLite-level mechanism, without the one-connection pool: several
-// connections of one pool contend for the write lock through SQLite's busy
-// handler. With BEGIN IMMEDIATE and a generous busy timeout under a modest
-// load, the counts are exact too.
-func TestConnectionsContendThroughSQLiteLock(t *testing.T) {
-	const goroutines, each = 4, 25
-	path := newVisitsDatabase(t)
-	pool := openTestPool(t, path, "immediate", 60*time.Second)
-	writer := openTestPool(t, path, "immediate", 60*time.Second)
-
-	// While another connection holds the write lock, all the goroutines'
-	// first BeginTx calls are under way at once, each on a connection of
-	// its own: they can only be waiting in SQLite's busy handler.
-	other := beginWrite(t, writer)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		countAtOnce(t, pool, newTestLogger(io.Discard), goroutines, each)
-	}()
-	// Should the test stop early, the lock is let go and the goroutines
-	// finish before the pools are closed.
-	defer func() {
-		other.Rollback()
-		<-done
-	}()
-	waitInUse(t, pool, goroutines)
-	if err := other.Commit(); err != nil {
-		t.Fatalf("other writer's commit: %v", err)
-	}
-	<-done
-	assertVisits(t, pool, 1+goroutines*each)
-}
-
-// A one-connection pool makes a second transaction wait in database/sql,
-// not in SQLite: it waits even with a busy timeout of 0, where a pool of
-// several connections fails at once.
-func TestOneConnectionPoolWaitsInDatabaseSQL(t *testing.T) {
-	ctx := context.Background()
-	logger := newTestLogger(io.Discard)
-
-	t.Run("one connection: BeginTx waits for it", func(t *testing.T) {
-		path := newVisitsDatabase(t)
-		pool := openTestPool(t, path, "immediate", 0)
-		pool.SetMaxOpenConns(1)
-		other := beginWrite(t, pool)
-		defer other.Rollback()
-		done := startCountVisit(pool)
-		deadline := time.Now().Add(10 * time.Second)
-		for pool.Stats().WaitCount == 0 {
-			if time.Now().After(deadline) {
-				t.Fatal("countVisit is not waiting for the pool's connection after 10 s")
-			}
-			time.Sleep(time.Millisecond)
-		}
-		if err := other.Commit(); err != nil {
-			t.Fatalf("other transaction's commit: %v", err)
-		}
-		if err := <-done; err != nil {
-			t.Fatalf("countVisit after the other transaction committed: %v", err)
-		}
-		assertVisits(t, pool, 2)
-	})
-
-	t.Run("several connections: SQLITE_BUSY at once", func(t *testing.T) {
-		path := newVisitsDatabase(t)
-		pool := openTestPool(t, path, "immediate", 0)
-		other := beginWrite(t, pool)
-		defer other.Rollback()
-		_, err := countVisit(ctx, pool, logger, page)
-		assertCodes(t, err, sqlite3.ErrBusy, sqlite3.ErrBusy.Extend(0))
-		if err := other.Rollback(); err != nil {
-			t.Fatal(err)
-		}
-		assertVisits(t, pool, 0)
-	})
-}
-
-// This driver ignores sql.TxOptions: a transaction begun as read-only on
-// the lesson's pool still runs BEGIN IMMEDIATE and holds the write lock.
-func TestReadOnlyOptionStillTakesTheWriteLock(t *testing.T) {
-	ctx := context.Background()
-	path := newVisitsDatabase(t)
-	db, err := openDatabase(ctx, path, "immediate", newTestLogger(io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { assertClosed(t, db) })
-	other := openTestPool(t, path, "immediate", 0)
-
-	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	_, err = other.BeginTx(ctx, nil)
-	assertCodes(t, err, sqlite3.ErrBusy, sqlite3.ErrBusy.Extend(0))
-	if err := tx.Rollback(); err != nil {
-		t.Fatal(err)
+	if _, err := os.Stat(filepath.Join(dir, "missing.db")); err == nil {
+		t.Error("run created missing.db")
 	}
 }
 
 func TestTransactionalQuery(t *testing.T) {
-	ctx := context.Background()
-	query := "SELECT visits FROM page_visits WHERE page = ?"
-	// writeAndRead reads the row, then sets the visits to 100 in tx.
-	writeAndRead := func(tx *sql.Tx, row *sql.Row) error {
-		var visits int64
-		if err := row.Scan(&visits); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, "UPDATE page_visits SET visits = 100 WHERE page = ?", page)
-		return err
-	}
-
-	t.Run("commits when the body succeeds", func(t *testing.T) {
-		db := openVisits(t)
-		var logs bytes.Buffer
-		if err := transactionalQuery(ctx, db, newTestLogger(&logs), query, []any{page}, writeAndRead); err != nil {
-			t.Fatal(err)
-		}
-		assertVisits(t, db, 100)
-		assertLog(t, "log", logs.String(), []string{executed, "INFO - Transaction committed"})
-	})
-
-	t.Run("rolls back and returns the body's error unchanged", func(t *testing.T) {
-		db := openVisits(t)
-		var logs bytes.Buffer
-		errBody := errors.New("the body failed")
-		err := transactionalQuery(ctx, db, newTestLogger(&logs), query, []any{page}, func(tx *sql.Tx, row *sql.Row) error {
-			if err := writeAndRead(tx, row); err != nil {
+	const query = "SELECT visits FROM demo_visits WHERE page = ?"
+	// readThenWrite reads the count and writes it plus 100, in tx.
+	readThenWrite := func(ctx context.Context) func(*sql.Tx, *sql.Row) error {
+		return func(tx *sql.Tx, row *sql.Row) error {
+			var visits int
+			if err := row.Scan(&visits); err != nil {
 				return err
 			}
-			return errBody
-		})
-		if err != errBody || !errors.Is(err, errBody) {
-			t.Errorf("transactionalQuery error = %v, want the body's error itself", err)
+			_, err := tx.ExecContext(ctx, "UPDATE demo_visits SET visits = ? WHERE page = 'home'", visits+100)
+			return err
 		}
-		assertVisits(t, db, 0)
-		assertLog(t, "log", logs.String(), []string{executed, "ERROR - Transaction rolled back: the body failed"})
+	}
+
+	t.Run("countVisit commits", func(t *testing.T) {
+		path, db := openVisits(t)
+		var log bytes.Buffer
+		if err := countVisit(deadline(t), db, testLogger(&log), home); err != nil {
+			t.Fatalf("countVisit: %v", err)
+		}
+		assertVisits(t, db, 1)
+		assertLines(t, logMessages(t, log.String()), executed, "INFO - Transaction committed")
+		assertWriteLockFree(t, path)
 	})
 
-	t.Run("rolls back on a panic and panics again with the same value", func(t *testing.T) {
-		db := openVisits(t)
-		var logs bytes.Buffer
+	t.Run("an error from fn rolls back and comes back unchanged", func(t *testing.T) {
+		path, db := openVisits(t)
+		var log bytes.Buffer
+		errFn := errors.New("fn failed")
+		err := transactionalQuery(deadline(t), db, testLogger(&log), query, []any{home}, func(tx *sql.Tx, row *sql.Row) error {
+			if err := readThenWrite(deadline(t))(tx, row); err != nil {
+				return err
+			}
+			return errFn
+		})
+		if err != errFn {
+			t.Errorf("error = %v, want fn's error itself", err)
+		}
+		assertVisits(t, db, 0)
+		assertLines(t, logMessages(t, log.String()), executed, "ERROR - Transaction rolled back: fn failed")
+		assertWriteLockFree(t, path)
+	})
+
+	t.Run("a panic rolls back and goes on as the same panic", func(t *testing.T) {
+		path, db := openVisits(t)
 		value := &struct{ msg string }{"boom"}
-		got := catchValue(func() {
-			transactionalQuery(ctx, db, newTestLogger(&logs), query, []any{page}, func(tx *sql.Tx, row *sql.Row) error {
-				if err := writeAndRead(tx, row); err != nil {
-					return err
-				}
+		got := recovered(func() {
+			transactionalQuery(deadline(t), db, testLogger(io.Discard), query, []any{home}, func(tx *sql.Tx, row *sql.Row) error {
+				readThenWrite(deadline(t))(tx, row)
 				panic(value)
 			})
 		})
 		if got != value {
-			t.Errorf("recovered %v, want the body's own panic value %v", got, value)
+			t.Errorf("recovered %v, want fn's own panic value %v", got, value)
 		}
-		assertInUse(t, db)
+		assertWriteLockFree(t, path)
 		assertVisits(t, db, 0)
-		assertLog(t, "log", logs.String(), []string{executed, "ERROR - Transaction rolled back: &{boom}"})
 	})
 
-	t.Run("a failed query is returned and the body never runs", func(t *testing.T) {
-		db := openVisits(t)
-		var logs bytes.Buffer
-		ran := false
-		err := transactionalQuery(ctx, db, newTestLogger(&logs), "SELECT visits FROM no_such_table", nil,
-			func(*sql.Tx, *sql.Row) error { ran = true; return nil })
-		if err == nil || !strings.Contains(err.Error(), "no such table: no_such_table") {
-			t.Errorf("transactionalQuery error = %v, want no such table", err)
+	t.Run("runtime.Goexit in fn rolls back", func(t *testing.T) {
+		path, db := openVisits(t)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			transactionalQuery(deadline(t), db, testLogger(io.Discard), query, []any{home}, func(tx *sql.Tx, row *sql.Row) error {
+				readThenWrite(deadline(t))(tx, row)
+				runtime.Goexit()
+				return nil
+			})
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the goroutine did not end within 10 s")
 		}
-		if ran {
-			t.Error("the body ran after the query failed")
-		}
-		assertInUse(t, db)
-		assertLog(t, "log", logs.String(), []string{"ERROR - Query error: no such table: no_such_table"})
+		assertWriteLockFree(t, path)
+		assertVisits(t, db, 0)
 	})
 
-	t.Run("a body that ignores the row still commits", func(t *testing.T) {
-		db := openVisits(t)
-		err := transactionalQuery(ctx, db, newTestLogger(io.Discard), query, []any{page}, func(tx *sql.Tx, _ *sql.Row) error {
-			_, err := tx.ExecContext(ctx, "UPDATE page_visits SET visits = 5 WHERE page = ?", page)
-			return err
-		})
-		if err != nil {
+	t.Run("a failed COMMIT is returned and nothing is saved", func(t *testing.T) {
+		// A foreign key checked at COMMIT, on a pool with foreign keys on.
+		path := newUsersDB(t, append(guideUsers, visitsTable...)...)
+		db := openPool(t, path, "_foreign_keys=1&_txlock=immediate")
+		db.SetMaxOpenConns(1)
+		if _, err := db.Exec("CREATE TABLE demo_pages (page TEXT PRIMARY KEY REFERENCES demo_visits DEFERRABLE INITIALLY DEFERRED)"); err != nil {
 			t.Fatal(err)
 		}
-		assertVisits(t, db, 5)
-	})
-
-	t.Run("a canceled context rolls back without a second error", func(t *testing.T) {
-		db := openVisits(t)
-		var logs bytes.Buffer
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		err := transactionalQuery(ctx, db, newTestLogger(&logs), query, []any{page}, func(tx *sql.Tx, row *sql.Row) error {
-			if err := writeAndRead(tx, row); err != nil {
+		var log bytes.Buffer
+		err := transactionalQuery(deadline(t), db, testLogger(&log), query, []any{home}, func(tx *sql.Tx, row *sql.Row) error {
+			if err := readThenWrite(deadline(t))(tx, row); err != nil {
 				return err
 			}
-			// database/sql rolls the transaction back by itself when its
-			// context ends, in a goroutine of its own. Waiting here until
-			// that rollback has given the connection back makes sure the
-			// helper's own Rollback comes second and finds the
-			// transaction done (sql.ErrTxDone).
-			cancel()
-			waitInUse(t, db, 0)
-			_, err := tx.ExecContext(ctx, "UPDATE page_visits SET visits = 0 WHERE page = ?", page)
+			_, err := tx.Exec("INSERT INTO demo_pages VALUES ('about')")
 			return err
 		})
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("transactionalQuery error = %v, want context.Canceled", err)
-		}
-		if errors.Is(err, sql.ErrTxDone) {
-			t.Errorf("transactionalQuery error = %v, has sql.ErrTxDone joined to it", err)
-		}
+		assertCode(t, err, sqlite3.ErrConstraintForeignKey)
 		assertVisits(t, db, 0)
-		assertLog(t, "log", logs.String(), []string{executed, "ERROR - Transaction rolled back: context canceled"})
+		assertLines(t, logMessages(t, log.String()), executed, "ERROR - Transaction rolled back: FOREIGN KEY constraint failed")
+		assertWriteLockFree(t, path)
+	})
+
+	t.Run("a failed query is returned and fn never runs", func(t *testing.T) {
+		_, db := openVisits(t)
+		var log bytes.Buffer
+		err := transactionalQuery(deadline(t), db, testLogger(&log), "SELECT visits FROM no_such_table", nil,
+			func(*sql.Tx, *sql.Row) error { t.Error("fn ran after the query failed"); return nil })
+		if err == nil || !strings.Contains(err.Error(), "no such table: no_such_table") {
+			t.Errorf("error = %v, want no such table", err)
+		}
+		assertLines(t, logMessages(t, log.String()), "ERROR - Query error: no such table: no_such_table")
 	})
 
 	t.Run("an unknown page is an error and changes nothing", func(t *testing.T) {
-		db := openVisits(t)
-		_, err := countVisit(ctx, db, newTestLogger(io.Discard), "about")
-		if err == nil || !strings.Contains(err.Error(), `no page "about"`) {
-			t.Errorf("countVisit error = %v, want no page \"about\"", err)
+		_, db := openVisits(t)
+		err := countVisit(deadline(t), db, testLogger(io.Discard), "about")
+		if err == nil || err.Error() != `no page "about" in demo_visits` {
+			t.Errorf("error = %v, want no page \"about\" in demo_visits", err)
 		}
 		assertVisits(t, db, 0)
 	})
-}
 
-func TestPythonTuple(t *testing.T) {
-	for _, tc := range []struct {
-		args []any
-		want string
-	}{
-		{nil, "()"},
-		{[]any{25}, "(25,)"},
-		{[]any{"home"}, "('home',)"},
-		{[]any{25, "x"}, "(25, 'x')"},
-	} {
-		if got := pythonTuple(tc.args); got != tc.want {
-			t.Errorf("pythonTuple(%v) = %s, want %s", tc.args, got, tc.want)
+	t.Run("a page name with a quote needs placeholders", func(t *testing.T) {
+		_, db := openVisits(t)
+		if _, err := db.Exec("INSERT INTO demo_visits VALUES ('O''Brien''s page', 41)"); err != nil {
+			t.Fatal(err)
 		}
-	}
-}
-
-func TestMissingDatabaseFailsAndCreatesNothing(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "missing.db")
-	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), path, &stdout, &stderr)
-	if err == nil || !strings.Contains(err.Error(), "go run ./00-setup -db "+path) {
-		t.Fatalf("run error = %v, want one naming go run ./00-setup -db %s", err, path)
-	}
-	if stdout.Len() != 0 {
-		t.Errorf("stdout = %q, want nothing", stdout.String())
-	}
-	if strings.Contains(stderr.String(), "Opened connection") {
-		t.Errorf("stderr = %q, says opened though nothing was", stderr.String())
-	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("%s holds %d entries, want none", dir, len(entries))
-	}
-}
-
-// newVisitsDatabase returns a fresh users.db with the lesson's table reset.
-func newVisitsDatabase(t *testing.T) string {
-	t.Helper()
-	path := newDatabase(t)
-	db := openTestPool(t, path, "immediate", 5*time.Second)
-	if err := resetVisits(context.Background(), db); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// openVisits opens a fresh users.db with the lesson's table reset, through
-// the lesson's openDatabase.
-func openVisits(t *testing.T) *sql.DB {
-	t.Helper()
-	db, err := openDatabase(context.Background(), newVisitsDatabase(t), "immediate", newTestLogger(io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { assertClosed(t, db) })
-	return db
-}
-
-// openTestPool opens path with the given _txlock and busy timeout.
-func openTestPool(t *testing.T, path, txlock string, busy time.Duration) *sql.DB {
-	t.Helper()
-	dsn := fmt.Sprintf("file:%s?mode=rw&_txlock=%s&_busy_timeout=%d", path, txlock, busy.Milliseconds())
-	db, err := sql.Open("sqlite3", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { assertClosed(t, db) })
-	return db
-}
-
-// openWALPools switches a fresh copy of users.db to WAL mode and opens it
-// twice: once with plain BEGIN, once with BEGIN IMMEDIATE.
-func openWALPools(t *testing.T) (deferred, writer *sql.DB) {
-	t.Helper()
-	path := newVisitsDatabase(t)
-	deferred = openTestPool(t, path, "deferred", walBusyTimeout)
-	var mode string
-	if err := deferred.QueryRow("PRAGMA journal_mode = WAL").Scan(&mode); err != nil || mode != "wal" {
-		t.Fatalf("journal_mode = %q, %v, want wal", mode, err)
-	}
-	return deferred, openTestPool(t, path, "immediate", walBusyTimeout)
-}
-
-// walBusyTimeout is the busy timeout of the WAL tests' pools.
-const walBusyTimeout = 10 * time.Second
-
-// beginAndRead begins a transaction on db and reads the visit count in it.
-func beginAndRead(t *testing.T, db *sql.DB) *sql.Tx {
-	t.Helper()
-	tx, err := db.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tx.Rollback() })
-	var visits int64
-	if err := tx.QueryRow("SELECT visits FROM page_visits WHERE page = ?", page).Scan(&visits); err != nil {
-		t.Fatal(err)
-	}
-	return tx
-}
-
-// beginWrite begins a transaction on db and counts a visit in it, so that
-// it holds the write lock until it commits or rolls back.
-func beginWrite(t *testing.T, db *sql.DB) *sql.Tx {
-	t.Helper()
-	tx, err := db.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec("UPDATE page_visits SET visits = visits + 1 WHERE page = ?", page); err != nil {
-		tx.Rollback()
-		t.Fatal(err)
-	}
-	return tx
-}
-
-// startCountVisit runs countVisit on pool in a goroutine and returns the
-// channel that gets its error.
-func startCountVisit(pool *sql.DB) <-chan error {
-	done := make(chan error, 1)
-	go func() {
-		_, err := countVisit(context.Background(), pool, newTestLogger(io.Discard), page)
-		done <- err
-	}()
-	return done
-}
-
-// assertWaiting checks that a countVisit started on pool while another
-// connection holds the write lock is blocked in its BeginTx: once pool has
-// inUse connections in use, the waiter's among them, it has still neither
-// finished nor failed 300 ms later, and still holds its connection. Its
-// BEGIN IMMEDIATE cannot get past a write lock that is held.
-func assertWaiting(t *testing.T, pool *sql.DB, inUse int, done <-chan error) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for pool.Stats().InUse != inUse {
-		select {
-		case err := <-done:
-			t.Fatalf("countVisit returned %v while another connection held the write lock", err)
-		default:
+		if err := countVisit(deadline(t), db, testLogger(io.Discard), "O'Brien's page"); err != nil {
+			t.Fatalf("countVisit: %v", err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d connections in use after 10 s, want %d", pool.Stats().InUse, inUse)
+		var got int
+		if err := db.QueryRow("SELECT visits FROM demo_visits WHERE page = 'O''Brien''s page'").Scan(&got); err != nil || got != 42 {
+			t.Errorf("visits = %d, %v; want 42", got, err)
 		}
-		time.Sleep(time.Millisecond)
-	}
-	select {
-	case err := <-done:
-		t.Fatalf("countVisit returned %v while another connection held the write lock", err)
-	case <-time.After(300 * time.Millisecond):
-	}
-	if got := pool.Stats().InUse; got != inUse {
-		t.Fatalf("%d connections in use, want %d: the waiter let go of its connection", got, inUse)
-	}
+	})
 }
 
-// countAtOnce runs countVisit each times in each of n goroutines on db and
-// reports every error.
-func countAtOnce(t *testing.T, db *sql.DB, logger guideLogger, n, each int) {
-	t.Helper()
-	errs := make(chan error, n*each)
+// Two copies of the program, each with the lesson's pool and several
+// goroutines, count visits at the same time: not one is lost, and none
+// fails with "database is locked".
+func TestCountsAreExactUnderConcurrentReadThenWrite(t *testing.T) {
+	const pools, goroutines, each = 2, 4, 25
+	path, _ := openVisits(t)
 	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			for range each {
-				if _, err := countVisit(context.Background(), db, logger, page); err != nil {
-					errs <- err
+	errs := make(chan error, pools*goroutines*each)
+	for range pools {
+		db := openLessonPool(t, path)
+		for range goroutines {
+			wg.Go(func() {
+				for range each {
+					if err := countVisit(deadline(t), db, testLogger(io.Discard), home); err != nil {
+						errs <- err
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Errorf("countVisit: %v", err)
 	}
+	assertVisits(t, openLessonPool(t, path), pools*goroutines*each)
 }
 
-// waitInUse waits until want connections of the pool are in use, and fails
-// the test if that takes more than a generous 10 s.
-func waitInUse(t *testing.T, db *sql.DB, want int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for db.Stats().InUse != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d connections in use after 10 s, want %d", db.Stats().InUse, want)
+// The lesson's DSN says _txlock=immediate: a transaction holds the write
+// lock from its BEGIN, so no other connection can write between its read
+// and its write.
+func TestATransactionHoldsTheWriteLockFromItsStart(t *testing.T) {
+	path, db := openVisits(t)
+	read, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- transactionalQuery(deadline(t), db, testLogger(io.Discard), "SELECT visits FROM demo_visits WHERE page = ?", []any{home},
+			func(tx *sql.Tx, row *sql.Row) error {
+				var visits int
+				if err := row.Scan(&visits); err != nil {
+					return err
+				}
+				close(read)
+				<-release
+				_, err := tx.Exec("UPDATE demo_visits SET visits = ? WHERE page = 'home'", visits+1)
+				return err
+			})
+	}()
+	select {
+	case <-read:
+	case err := <-done:
+		t.Fatalf("transactionalQuery returned %v before fn read", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("fn did not read within 10 s")
+	}
+	// Between the read and the write, another connection asks for the
+	// write lock.
+	otherTx, err := openPool(t, path, "_busy_timeout=0&_txlock=immediate").BeginTx(deadline(t), nil)
+	if err == nil {
+		otherTx.Rollback()
+		t.Error("another connection took the write lock between the read and the write: BeginTx did not take it (is _txlock=immediate in the DSN?)")
+	} else {
+		assertCode(t, err, sqlite3.ErrBusy.Extend(0))
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Errorf("transactionalQuery: %v", err)
+	}
+}
+
+// Why a plain BEGIN will not do: its read takes a read lock, and its write
+// then cannot wait for a write lock that another connection holds, even
+// with a busy timeout of ten minutes. It fails at once with SQLITE_BUSY.
+func TestPlainBeginReadThenWriteFailsAtOnce(t *testing.T) {
+	path, _ := openVisits(t)
+	plain := openPool(t, path, "_busy_timeout=600000&_txlock=deferred")
+	tx, err := plain.BeginTx(deadline(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var visits int
+	if err := tx.QueryRow("SELECT visits FROM demo_visits WHERE page = 'home'").Scan(&visits); err != nil {
+		t.Fatal(err)
+	}
+	other, err := openLessonPool(t, path).BeginTx(deadline(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback()
+
+	result := make(chan error, 1)
+	go func() {
+		_, err := tx.Exec("UPDATE demo_visits SET visits = ? WHERE page = 'home'", visits+1)
+		result <- err
+	}()
+	select {
+	case err := <-result:
+		assertCode(t, err, sqlite3.ErrBusy.Extend(0))
+	case <-time.After(10 * time.Second):
+		other.Rollback() // lets the waiting write finish
+		t.Fatal("the plain BEGIN's write is still waiting after 10 s")
+	}
+}
+
+// The lesson's pool has one connection: a second transaction waits in
+// database/sql for it, not on a connection of its own in SQLite's busy
+// handler, which is no queue.
+func TestWritersWaitForThePoolsOneConnection(t *testing.T) {
+	_, db := openVisits(t)
+	tx, err := db.BeginTx(deadline(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	done := make(chan error, 1)
+	go func() { done <- countVisit(deadline(t), db, testLogger(io.Discard), home) }()
+	for stop := time.After(10 * time.Second); db.Stats().WaitCount == 0; time.Sleep(time.Millisecond) {
+		select {
+		case <-stop:
+			t.Fatal("countVisit did not wait for the pool's connection within 10 s")
+		default:
 		}
-		time.Sleep(time.Millisecond)
+		if s := db.Stats(); s.OpenConnections > 1 {
+			t.Fatalf("the pool opened %d connections, want 1: writers queue in SQLite's busy handler (is db.SetMaxOpenConns(1) there?)", s.OpenConnections)
+		}
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("countVisit: %v", err)
+	}
+	assertVisits(t, db, 1)
+}
+
+// The README's WAL recipe: journal_mode=WAL set once in the file, the
+// lesson's writer pool, readers in a pool of their own. A writer's
+// transaction that outgrows its page cache locks readers out in the
+// default rollback-journal mode until it commits; under WAL they read the
+// last committed count at once.
+func TestReadersDoNotWaitForAWriterUnderWAL(t *testing.T) {
+	for _, tc := range []struct {
+		journal string
+		wait    bool
+	}{{"delete", true}, {"wal", false}} {
+		t.Run(tc.journal, func(t *testing.T) {
+			path := newUsersDB(t, append(visitsTable, "PRAGMA journal_mode = "+tc.journal, "CREATE TABLE demo_big (b BLOB)")...)
+			writer := openLessonPool(t, path)
+			readers := openPool(t, path, "mode=ro&_busy_timeout=0")
+
+			written, release := make(chan struct{}), make(chan struct{})
+			done := make(chan error, 1)
+			go func() {
+				done <- countVisitAndMore(t, writer, written, release)
+			}()
+			select {
+			case <-written:
+			case err := <-done:
+				t.Fatalf("the writer returned %v before it had written", err)
+			case <-time.After(10 * time.Second):
+				t.Fatal("the writer did not write within 10 s")
+			}
+
+			var visits int
+			err := readers.QueryRowContext(deadline(t), "SELECT visits FROM demo_visits WHERE page = 'home'").Scan(&visits)
+			close(release)
+			switch {
+			case tc.wait && err == nil:
+				t.Errorf("a reader read %d while the writer held its lock, want SQLITE_BUSY: it would have to wait", visits)
+			case tc.wait:
+				assertCode(t, err, sqlite3.ErrBusy.Extend(0))
+			case err != nil:
+				t.Errorf("a reader under WAL: %v, want the last committed count at once", err)
+			case visits != 0:
+				t.Errorf("a reader under WAL read %d, want 0, the last committed count", visits)
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("the writer: %v", err)
+			}
+			if err := readers.QueryRowContext(deadline(t), "SELECT visits FROM demo_visits WHERE page = 'home'").Scan(&visits); err != nil || visits != 1 {
+				t.Errorf("after the commit a reader read %d, %v; want 1", visits, err)
+			}
+		})
 	}
 }
 
-// assertCodes checks err's SQLite primary and extended codes.
-func assertCodes(t *testing.T, err error, code sqlite3.ErrNo, extended sqlite3.ErrNoExtended) {
-	t.Helper()
-	var sqliteErr sqlite3.Error
-	if !errors.As(err, &sqliteErr) {
-		t.Fatalf("error = %v, want an SQLite error", err)
-	}
-	if sqliteErr.Code != code || sqliteErr.ExtendedCode != extended {
-		t.Errorf("codes = %d, %d (%v), want %d, %d", sqliteErr.Code, sqliteErr.ExtendedCode, err, code, extended)
+// countVisitAndMore counts a visit and writes 4 MB more, twice SQLite's
+// default page cache, in one transaction; then it closes written and waits
+// for release before it commits.
+func countVisitAndMore(t *testing.T, db *sql.DB, written, release chan struct{}) error {
+	return transactionalQuery(deadline(t), db, testLogger(io.Discard), "SELECT visits FROM demo_visits WHERE page = ?", []any{home},
+		func(tx *sql.Tx, row *sql.Row) error {
+			var visits int
+			if err := row.Scan(&visits); err != nil {
+				return err
+			}
+			if _, err := tx.Exec("UPDATE demo_visits SET visits = ? WHERE page = 'home'", visits+1); err != nil {
+				return err
+			}
+			_, err := tx.Exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) INSERT INTO demo_big SELECT randomblob(4000) FROM n")
+			close(written)
+			<-release
+			return err
+		})
+}
+
+func TestPageShowsTheOutput(t *testing.T) {
+	path := newUsersDB(t, guideUsers...)
+	var stdout bytes.Buffer
+	t.Run("run", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		if err := run(context.Background(), path, &stdout, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assertPageShows(t, "```text\n"+stdout.String()+"```\n")
+	for _, line := range []string{"INFO - Opened connection to users.db", executed, "INFO - Transaction committed", "INFO - Closed connection to users.db"} {
+		if !strings.Contains(page(t), " - "+line+"\n") {
+			t.Errorf("README.md does not show the log line %q", line)
+		}
 	}
 }
 
-// assertVisits reads the page's count afresh, outside any transaction.
-func assertVisits(t *testing.T, db *sql.DB, want int64) {
+func TestExperimentRemoveTxlockImmediate(t *testing.T) {
+	runExperiment(t, experiment{
+		file:    "main.go",
+		old:     "&_txlock=immediate",
+		command: "go test -run TestATransactionHoldsTheWriteLockFromItsStart ./extras/transactional-query",
+		want:    []string{"another connection took the write lock between the read and the write"},
+		fails:   true,
+	})
+}
+
+func TestExperimentRemoveSetMaxOpenConns(t *testing.T) {
+	runExperiment(t, experiment{
+		file:    "main.go",
+		old:     "\tdb.SetMaxOpenConns(1)\n",
+		command: "go test -run TestWritersWaitForThePoolsOneConnection ./extras/transactional-query",
+		want:    []string{"the pool opened 2 connections, want 1"},
+		fails:   true,
+	})
+}
+
+func TestExperimentDeleteDeferRollback(t *testing.T) {
+	runExperiment(t, experiment{
+		file:    "main.go",
+		old:     "\tdefer tx.Rollback()\n",
+		command: "go test -run TestTransactionalQuery ./extras/transactional-query",
+		want: []string{
+			"--- FAIL: TestTransactionalQuery/runtime.Goexit_in_fn_rolls_back",
+			"another connection cannot take the write lock: database is locked",
+		},
+		fails: true,
+	})
+}
+
+func TestExperimentWriteThroughDBInsteadOfTx(t *testing.T) {
+	runExperiment(t, experiment{
+		file:    "main.go",
+		old:     `_, err := tx.ExecContext(ctx, "UPDATE demo_visits`,
+		new:     `_, err := db.ExecContext(ctx, "UPDATE demo_visits`,
+		command: "go test -run TestTransactionalQuery/countVisit_commits ./extras/transactional-query",
+		want:    []string{"countVisit: context deadline exceeded"},
+		fails:   true,
+	})
+}
+
+// visitsTable is the lesson's table with the home page at 0 visits.
+var visitsTable = []string{
+	"CREATE TABLE demo_visits (page TEXT PRIMARY KEY, visits INTEGER NOT NULL)",
+	"INSERT INTO demo_visits VALUES ('home', 0)",
+}
+
+// openVisits makes the guide's users.db with the lesson's table and opens
+// it with the lesson's openDB.
+func openVisits(t *testing.T) (string, *sql.DB) {
 	t.Helper()
-	var got int64
-	if err := db.QueryRow("SELECT visits FROM page_visits WHERE page = ?", page).Scan(&got); err != nil {
+	path := newUsersDB(t, append(guideUsers, visitsTable...)...)
+	return path, openLessonPool(t, path)
+}
+
+// openLessonPool opens path with the lesson's openDB. Its cleanup closes
+// the pool and checks that nothing was left open.
+func openLessonPool(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := openDB(deadline(t), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("db.Close: %v", err)
+		}
+		assertNothingOpen(t, db)
+	})
+	return db
+}
+
+// openPool opens a pool of the test's own on path with the given options.
+func openPool(t *testing.T, path, options string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", fileURI(path)+"?"+options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// assertWriteLockFree fails unless another connection can take the write
+// lock at once: no transaction was left open.
+func assertWriteLockFree(t *testing.T, path string) {
+	t.Helper()
+	tx, err := openPool(t, path, "_busy_timeout=0&_txlock=immediate").BeginTx(deadline(t), nil)
+	if err != nil {
+		t.Errorf("another connection cannot take the write lock: %v: a transaction was left open", err)
+		return
+	}
+	tx.Rollback()
+}
+
+// assertVisits reads the home page's count afresh, with nothing of the
+// pool in use.
+func assertVisits(t *testing.T, db *sql.DB, want int) {
+	t.Helper()
+	if s := db.Stats(); s.InUse != 0 {
+		t.Errorf("%d connections in use after the transaction, want 0", s.InUse)
+		return
+	}
+	var got int
+	if err := db.QueryRowContext(deadline(t), "SELECT visits FROM demo_visits WHERE page = 'home'").Scan(&got); err != nil {
 		t.Fatal(err)
 	}
 	if got != want {
 		t.Errorf("visits = %d, want %d", got, want)
 	}
-	assertInUse(t, db)
 }
 
-// assertInUse checks that no connection of the pool is in use.
-func assertInUse(t *testing.T, db *sql.DB) {
+// assertCode checks err's extended SQLite code, classified with errors.As.
+func assertCode(t *testing.T, err error, want sqlite3.ErrNoExtended) {
 	t.Helper()
-	if inUse := db.Stats().InUse; inUse != 0 {
-		t.Errorf("%d connections in use, want 0", inUse)
+	var sqliteErr sqlite3.Error
+	if !errors.As(err, &sqliteErr) || sqliteErr.ExtendedCode != want {
+		t.Errorf("error = %v, want SQLite's extended code %d", err, want)
 	}
 }
 
-// assertClosed checks that nothing is in use, closes db, and checks that
-// nothing is left open.
-func assertClosed(t *testing.T, db *sql.DB) {
+// assertLines compares log messages one by one.
+func assertLines(t *testing.T, got []string, want ...string) {
 	t.Helper()
-	assertInUse(t, db)
-	if err := db.Close(); err != nil {
-		t.Errorf("close: %v", err)
-	}
-	if open := db.Stats().OpenConnections; open != 0 {
-		t.Errorf("after Close %d connections are open, want 0", open)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
-// catchValue runs fn and returns the value it panicked with, or nil.
-func catchValue(fn func()) (value any) {
-	defer func() { value = recover() }()
-	fn()
-	return nil
-}
-
-// syncBuffer is a bytes.Buffer that goroutines may write to together.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// usersTable returns every row of the users table, one per line.
-func usersTable(t *testing.T, path string) string {
+// assertCounts checks how many times each log message appears, and that
+// no other appears.
+func assertCounts(t *testing.T, name, log string, want map[string]int) {
 	t.Helper()
-	db := openTestPool(t, path, "deferred", 5*time.Second)
-	rows, err := db.Query("SELECT id, name, email, age FROM users ORDER BY id")
+	got := map[string]int{}
+	for _, m := range logMessages(t, log) {
+		got[m]++
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("%s messages counted %v, want %v", name, got, want)
+	}
+}
+
+// assertNoFileOpen fails if the process still has path open (Linux only):
+// every connection run opened was closed.
+func assertNoFileOpen(t *testing.T, path string) {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Log("cannot list open files here:", err)
+		return
+	}
+	for _, e := range entries {
+		if target, _ := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); target == path {
+			t.Errorf("%s is still open after run returned", path)
+		}
+	}
+}
+
+// dumpUsers returns the users table as Python prints it.
+func dumpUsers(t *testing.T, path string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := queryAsStored(deadline(t), db, "SELECT * FROM users")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
 	var b strings.Builder
 	for rows.Next() {
-		var id, age int64
-		var name, email string
-		if err := rows.Scan(&id, &name, &email, &age); err != nil {
+		row, err := scanRow(rows)
+		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintf(&b, "(%d, '%s', '%s', %d)\n", id, name, email, age)
+		fmt.Fprintln(&b, row)
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if b.Len() == 0 {
-		t.Fatal("users table is empty")
-	}
 	return b.String()
 }
 
-func readFile(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(name)
+// deadline is a context that ends with the test or after 5 s, whichever
+// comes first, so that a query or a wait for the pool cannot hang.
+func deadline(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// testLogger is the lesson's logger, writing to w alone.
+func testLogger(w io.Writer) *slog.Logger {
+	return slog.New(&guideHandler{mu: new(sync.Mutex), out: []io.Writer{w}})
+}
+
+// recovered runs fn and returns the value it panicked with, or nil.
+func recovered(fn func()) (value any) {
+	defer func() { value = recover() }()
+	fn()
+	return nil
+}
+
+// intoScratchFolder moves into a new folder holding the guide's users.db,
+// and returns the function that moves back and removes it.
+func intoScratchFolder() (func(), error) {
+	dir, err := os.MkdirTemp("", "transactional-query-")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return string(b)
-}
-
-// assertLogCounts checks that every line of log is in the guide's format and
-// that log holds each wanted line (its text after the timestamp) exactly as
-// many times as wanted, and no other line.
-func assertLogCounts(t *testing.T, name, log string, want map[string]int) {
-	t.Helper()
-	got := map[string]int{}
-	for _, line := range strings.Split(strings.TrimSuffix(log, "\n"), "\n") {
-		m := logLine.FindStringSubmatch(line)
-		if m == nil {
-			t.Errorf("%s line %q is not in the guide's format", name, line)
-			continue
-		}
-		got[m[1]+" - "+m[2]]++
+	cwd, err := os.Getwd()
+	if err == nil {
+		err = os.Chdir(dir)
 	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("%s lines counted %v, want %v", name, got, want)
-	}
-}
-
-// assertLog checks that log holds exactly the wanted lines, in order, each in
-// the guide's format; want gives each line's text after the timestamp.
-func assertLog(t *testing.T, name, log string, want []string) {
-	t.Helper()
-	lines := strings.Split(strings.TrimSuffix(log, "\n"), "\n")
-	if len(lines) != len(want) {
-		t.Fatalf("%s has %d lines, want %d:\n%s", name, len(lines), len(want), log)
-	}
-	for i, line := range lines {
-		if !logLine.MatchString(line) {
-			t.Errorf("%s line %d = %q, not in the guide's format", name, i+1, line)
-		}
-		if !strings.HasSuffix(line, " - "+want[i]) {
-			t.Errorf("%s line %d = %q, want it to end %q", name, i+1, line, want[i])
-		}
-	}
-}
-
-// newTestLogger is the lesson's logger writing to w alone.
-func newTestLogger(w io.Writer) guideLogger {
-	return guideLogger{log.New(w, "", 0)}
-}
-
-// setupProgram is the real 00-setup, built once by TestMain.
-var setupProgram string
-
-// newDatabase returns the path of a fresh users.db made by 00-setup in a
-// folder of the test's own.
-func newDatabase(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "users.db")
-	if out, err := exec.Command(setupProgram, "-db", path).CombinedOutput(); err != nil {
-		t.Fatalf("00-setup: %v\n%s", err, out)
-	}
-	return path
-}
-
-// TestMain builds the real 00-setup and runs every test and example in a
-// scratch folder where 00-setup has made users.db, as a learner would. The
-// lesson's log file lands there too, not in the source tree.
-func TestMain(m *testing.M) {
-	code, err := testMain(m)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		os.RemoveAll(dir)
+		return nil, err
 	}
-	os.Exit(code)
-}
-
-func testMain(m *testing.M) (int, error) {
-	dir, err := os.MkdirTemp("", "lesson-test-")
+	restore := func() { os.Chdir(cwd); os.RemoveAll(dir) }
+	db, err := sql.Open("sqlite3", "file:users.db?mode=rwc")
 	if err != nil {
-		return 0, err
+		restore()
+		return nil, err
 	}
-	defer os.RemoveAll(dir)
-
-	setupProgram = filepath.Join(dir, "00-setup")
-	build := exec.Command("go", "build", "-o", setupProgram, "../../00-setup")
-	if out, err := build.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("build 00-setup: %v\n%s", err, out)
+	defer db.Close()
+	for _, stmt := range guideUsers {
+		if _, err := db.Exec(stmt); err != nil {
+			restore()
+			return nil, err
+		}
 	}
-	if err := os.Chdir(dir); err != nil {
-		return 0, err
-	}
-	if out, err := exec.Command(setupProgram).CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("00-setup: %v\n%s", err, out)
-	}
-	return m.Run(), nil
+	return restore, nil
 }

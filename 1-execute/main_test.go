@@ -5,22 +5,27 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
-	"log"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
-// The guide's expected output for Task 1 (section 4.2.4), timestamps aside.
+// The guide's expected output for Task 1 (section 4.2.4). The log lines go
+// to stderr, discarded here; TestRunLogsQueryAndClose checks them.
 func Example() {
-	// TestMain ran 00-setup in this scratch folder, so users.db is the
-	// guide's database. The log lines go to stderr, discarded here.
+	defer inGuideFolder()()
 	if err := run(context.Background(), "users.db", os.Stdout, io.Discard); err != nil {
 		fmt.Println(err)
 	}
@@ -29,31 +34,320 @@ func Example() {
 	// (2, 'Bob Johnson', 'bob.johnson@example.com', 45)
 }
 
-// logLine matches one line of the guide's log format.
-var logLine = regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} - (INFO|ERROR) - (.*)$`)
+// inGuideFolder makes a scratch folder holding users.db with the guide's
+// three users, as 00-setup makes it, and makes it the current folder, where
+// the lesson appends to query.log. The function it returns goes back.
+func inGuideFolder() (back func()) {
+	dir, err := os.MkdirTemp("", "1-execute-")
+	if err != nil {
+		panic(err)
+	}
+	db, err := sql.Open("sqlite3", fileURI(filepath.Join(dir, "users.db"))+"?mode=rwc")
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	for _, stmt := range guideUsers {
+		if _, err := db.Exec(stmt); err != nil {
+			panic(err)
+		}
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		panic(err)
+	}
+	if err := os.Chdir(dir); err != nil {
+		panic(err)
+	}
+	return func() {
+		os.Chdir(cwd)
+		os.RemoveAll(dir)
+	}
+}
 
-func TestRunLogsQueryAndCloseToStderrAndFile(t *testing.T) {
-	path := newDatabase(t)
+// lesson is what one run of the lesson did.
+type lesson struct {
+	stdout, stderr string
+	err            error
+	log            []string // the "LEVEL - message" part of each log line
+}
+
+// runLesson runs the lesson on the database at path, from a scratch folder
+// of its own (where query.log goes), and fails the test if it takes more
+// than 10 seconds.
+func runLesson(t *testing.T, path string) lesson {
+	t.Helper()
 	t.Chdir(t.TempDir())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, path, &stdout, &stderr)
+	if ctx.Err() != nil {
+		t.Fatalf("run did not finish within 10 s: %v", err)
+	}
+	return lesson{stdout.String(), stderr.String(), err, logMessages(t, stderr.String())}
+}
 
-	var stderr bytes.Buffer
-	if err := run(context.Background(), path, io.Discard, &stderr); err != nil {
-		t.Fatalf("run: %v", err)
+// assertLog fails unless the lesson logged exactly want, in order.
+func assertLog(t *testing.T, got lesson, want ...string) {
+	t.Helper()
+	if strings.Join(got.log, "\n") != strings.Join(want, "\n") {
+		t.Errorf("logged:\n%s\nwant:\n%s", strings.Join(got.log, "\n"), strings.Join(want, "\n"))
 	}
-	want := []string{
+}
+
+func TestRunLogsQueryAndClose(t *testing.T) {
+	path := newUsersDB(t, guideUsers...)
+	got := runLesson(t, path)
+	if got.err != nil {
+		t.Fatal(got.err)
+	}
+	assertLog(t, got,
 		"INFO - Executed query: SELECT * FROM users WHERE age > ? with params: (25,)",
-		"INFO - Closed connection to " + path,
-	}
-	assertLog(t, "stderr", stderr.String(), want)
+		"INFO - Closed connection to "+path)
 	file, err := os.ReadFile("query.log")
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertLog(t, "query.log", string(file), want)
+	if string(file) != got.stderr {
+		t.Errorf("query.log holds %q, want what stderr shows, %q", file, got.stderr)
+	}
+}
+
+// usersTables are users tables that learners' own setup scripts make, with
+// what the guide's Python prints for SELECT * FROM users WHERE age > 25.
+var usersTables = []struct {
+	name  string
+	setup []string
+	want  string
+}{
+	{"the guide's", guideUsers, `(1, 'Alice Smith', 'alice.smith@example.com', 30)
+(2, 'Bob Johnson', 'bob.johnson@example.com', 45)
+`},
+	{"extra columns, a TIMESTAMP and a BOOLEAN", []string{
+		`CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT, age INTEGER,
+			created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, is_active BOOLEAN DEFAULT 1, password_hash TEXT)`,
+		`INSERT INTO users (name, email, age, created_at, is_active, password_hash) VALUES
+			('Alice Smith', 'alice@example.com', 30, '2025-07-07 10:58:59', 1, 'pbkdf2$x'),
+			('Bob Johnson', 'bob@example.com', 45, 'yesterday', 0, NULL),
+			('Dana', 'dana@example.com', 61, '2025-07-07T10:58:59Z', 'true', ''),
+			('Young', 'young@example.com', 20, '2025-01-01 00:00:00', 1, NULL)`,
+	}, `(1, 'Alice Smith', 'alice@example.com', 30, '2025-07-07 10:58:59', 1, 'pbkdf2$x')
+(2, 'Bob Johnson', 'bob@example.com', 45, 'yesterday', 0, None)
+(3, 'Dana', 'dana@example.com', 61, '2025-07-07T10:58:59Z', 'true', '')
+`},
+	{"DATE and DATETIME columns and a TEXT key", []string{
+		`CREATE TABLE users (user_id TEXT PRIMARY KEY, age INTEGER, born DATE, seen DATETIME, active BOOLEAN)`,
+		`INSERT INTO users VALUES ('u-1', 30, '1995-01-31', '2025-07-07 10:58:59.123', 1),
+			('u-2', 44, 19950131, 1751885939, 0), ('u-3', 50, NULL, '2025-13-45 99:99:99', 2)`,
+	}, `('u-1', 30, '1995-01-31', '2025-07-07 10:58:59.123', 1)
+('u-2', 44, 19950131, 1751885939, 0)
+('u-3', 50, None, '2025-13-45 99:99:99', 2)
+`},
+	{"another column order", []string{
+		`CREATE TABLE users (email TEXT, age INTEGER, name TEXT, id INTEGER PRIMARY KEY)`,
+		`INSERT INTO users (id, name, email, age) VALUES (1, 'Alice Smith', 'alice@example.com', 30), (2, 'Bob Johnson', 'bob@example.com', 45)`,
+	}, `('alice@example.com', 30, 'Alice Smith', 1)
+('bob@example.com', 45, 'Bob Johnson', 2)
+`},
+	{"NULLs", []string{
+		`CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT, age INTEGER)`,
+		`INSERT INTO users (name, email, age) VALUES ('Alice Smith', NULL, 30), (NULL, 'ghost@example.com', NULL), ('Bob Johnson', 'bob@example.com', 45)`,
+	}, `(1, 'Alice Smith', None, 30)
+(3, 'Bob Johnson', 'bob@example.com', 45)
+`},
+	{"quotes, escapes and other scripts", []string{
+		`CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT, age INTEGER)`,
+		`INSERT INTO users (name, email, age) VALUES ('Finn O''Brien', 'finn@example.com', 33),
+			('Say "hi"', 'both''"@example.com', 40),
+			('back\slash' || char(9) || 'tab' || char(10) || 'nl' || char(13) || char(1) || char(127), 'zoë@exämple.com', 50),
+			('🙂 ' || char(160) || char(173) || char(8232), '日本', 26)`,
+	}, `(1, "Finn O'Brien", 'finn@example.com', 33)
+(2, 'Say "hi"', 'both\'"@example.com', 40)
+(3, 'back\\slash\ttab\nnl\r\x01\x7f', 'zoë@exämple.com', 50)
+(4, '🙂 \xa0\xad\u2028', '日本', 26)
+`},
+	{"REAL ages, the int64 limits and BLOBs", []string{
+		`CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age REAL, balance, avatar BLOB)`,
+		`INSERT INTO users (id, name, age, balance, avatar) VALUES
+			(9223372036854775807, 'max', 41.5, -9223372036854775808, x'00ff27'), (2, 'half', 50.0, 1e16, x''),
+			(3, 'tiny', 26, 0.1, x'22275c'), (4, 'low', 25.0, 1e-05, NULL)`,
+	}, `(2, 'half', 50.0, 1e+16, b'')
+(3, 'tiny', 26.0, 0.1, b'"\'\\')
+(9223372036854775807, 'max', 41.5, -9223372036854775808, b"\x00\xff'")
+`},
+	{"one column", []string{`CREATE TABLE users (age INTEGER)`, `INSERT INTO users VALUES (30), (20)`}, `(30,)
+`},
+	{"a view", []string{
+		`CREATE TABLE people (id INTEGER PRIMARY KEY, first TEXT, last TEXT, age INTEGER)`,
+		`INSERT INTO people (first, last, age) VALUES ('Alice', 'Smith', 30), ('Bob', 'Johnson', 45)`,
+		`CREATE VIEW users AS SELECT id, first || ' ' || last AS name, age, age > 40 AS senior FROM people`,
+	}, `(1, 'Alice Smith', 30, 0)
+(2, 'Bob Johnson', 45, 1)
+`},
+	{"no rows", []string{`CREATE TABLE users (id INTEGER PRIMARY KEY, age INTEGER)`}, ``},
+}
+
+// pythonPrints is what Python's sqlite3 prints for query with the
+// parameters (25,) on each database of paths, each row with print(row) as
+// the guide's program does. It runs python3 once for all of them, and
+// skips the test where it is not installed.
+func pythonPrints(t *testing.T, query string, paths ...string) []string {
+	t.Helper()
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not installed: the lesson was compared with the expectations written here only")
+	}
+	const script = `import sqlite3, sys
+for path in sys.argv[2:]:
+    conn = sqlite3.connect(path)
+    for row in conn.execute(sys.argv[1], (25,)).fetchall():
+        print(row)
+    conn.close()
+    print("=== end of", path)
+`
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, python, append([]string{"-c", script, query}, paths...)...)
+	cmd.Env = append(os.Environ(), "PYTHONIOENCODING=utf-8")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python3: %v\n%s", err, stderr.String())
+	}
+	var printed []string
+	for _, path := range paths {
+		before, after, ok := strings.Cut(string(out), "=== end of "+path+"\n")
+		if !ok {
+			t.Fatalf("python3 printed no end for %s:\n%s", path, out)
+		}
+		printed, out = append(printed, before), []byte(after)
+	}
+	return printed
+}
+
+func TestPrintsWhatPythonPrints(t *testing.T) {
+	var paths, printed []string
+	for _, tt := range usersTables {
+		path := newUsersDB(t, tt.setup...)
+		got := runLesson(t, path)
+		if got.err != nil {
+			t.Fatalf("%s: %v", tt.name, got.err)
+		}
+		if got.stdout != tt.want {
+			t.Errorf("%s: printed:\n%s\nwant:\n%s", tt.name, got.stdout, tt.want)
+		}
+		paths, printed = append(paths, path), append(printed, got.stdout)
+	}
+	t.Run("python3", func(t *testing.T) {
+		for i, py := range pythonPrints(t, "SELECT * FROM users WHERE age > ?", paths...) {
+			if printed[i] != py {
+				t.Errorf("%s: printed:\n%s\nPython prints:\n%s", usersTables[i].name, printed[i], py)
+			}
+		}
+	})
+}
+
+func TestBadDatabasesFailWithAdvice(t *testing.T) {
+	tests := []struct {
+		name   string
+		make   func(t *testing.T) string // returns the -db path
+		advice string
+	}{
+		{"a missing file", func(t *testing.T) string {
+			return filepath.Join(t.TempDir(), "users.db")
+		}, "there is no such file; create it with: go run "},
+		{"a mistyped name beside the real file", func(t *testing.T) string {
+			return filepath.Join(filepath.Dir(newUsersDB(t, guideUsers...)), "usres.db")
+		}, "there is no such file; did you mean -db "},
+		{"a folder", func(t *testing.T) string {
+			path := filepath.Join(t.TempDir(), "data")
+			if err := os.Mkdir(path, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return path
+		}, "is a folder, not a database file"},
+		{"a file that is not a database", func(t *testing.T) string {
+			path := filepath.Join(t.TempDir(), "notes.txt")
+			writeFile(t, path, "these are my notes, not a database\n")
+			return path
+		}, "is not an SQLite database"},
+		{"an empty file", func(t *testing.T) string {
+			path := filepath.Join(t.TempDir(), "users.db")
+			writeFile(t, path, "")
+			return path
+		}, "is an empty file with no tables"},
+		{"no users table", func(t *testing.T) string {
+			return newUsersDB(t, `CREATE TABLE customers (id INTEGER PRIMARY KEY)`)
+		}, "has no users table: its tables are customers"},
+		{"no age column", func(t *testing.T) string {
+			return newUsersDB(t, `CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT)`)
+		}, "has no age column: its columns are id, name, email"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := tt.make(t)
+			before := snapshot(t, filepath.Dir(path))
+			got := runLesson(t, path)
+			if got.err == nil {
+				t.Fatal("run succeeded")
+			}
+			if msg := got.err.Error(); !strings.Contains(msg, path) || !strings.Contains(msg, tt.advice) || strings.Contains(msg, "\n") {
+				t.Errorf("error %q: want one line that names %s and says %q", msg, path, tt.advice)
+			}
+			if got.stdout != "" {
+				t.Errorf("printed %q, want nothing", got.stdout)
+			}
+			if len(got.log) != 2 || !strings.HasPrefix(got.log[0], "ERROR - Query error: ") || got.log[1] != "INFO - Closed connection to "+path {
+				t.Errorf("logged %q, want the query error, then the close", got.log)
+			}
+			if after := snapshot(t, filepath.Dir(path)); after != before {
+				t.Errorf("the folder changed from\n%s\nto\n%s", before, after)
+			}
+		})
+	}
+}
+
+// TestMistypedPathCreatesNothing guards mode=rw: without it SQLite creates
+// an empty file at a mistyped path, as Python's sqlite3.connect does.
+func TestMistypedPathCreatesNothing(t *testing.T) {
+	dir := filepath.Dir(newUsersDB(t, guideUsers...))
+	path := filepath.Join(dir, "usres.db")
+	got := runLesson(t, path)
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s exists after the run (stat: %v); a mistyped path must create nothing", path, err)
+	}
+	if got.err == nil || !strings.Contains(got.err.Error(), "did you mean -db "+filepath.Join(dir, "users.db")) {
+		t.Errorf("error = %v, want it to suggest users.db", got.err)
+	}
+}
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// execute runs ExecuteQuery with a 10-second deadline and closes what it
+// returns; it gives the rows as Python prints them.
+func execute(t *testing.T, path, query string, params ...any) ([]string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	results, err := ExecuteQuery(ctx, discard(), path, query, params...)
+	if err != nil {
+		if results != nil {
+			t.Error("ExecuteQuery returned results with its error: the caller would have to close them")
+		}
+		return nil, err
+	}
+	defer results.Close()
+	var rows []string
+	for _, row := range results.Rows {
+		rows = append(rows, row.String())
+	}
+	return rows, nil
 }
 
 func TestExecuteQueryBindsParameters(t *testing.T) {
-	path := newDatabase(t)
+	path := newUsersDB(t, guideUsers...)
 	tests := []struct {
 		name   string
 		query  string
@@ -62,70 +356,198 @@ func TestExecuteQueryBindsParameters(t *testing.T) {
 	}{
 		{"one int", "SELECT name FROM users WHERE age > ?", []any{40}, []string{"('Bob Johnson',)"}},
 		{"no match", "SELECT name FROM users WHERE age > ?", []any{99}, nil},
-		{"two params", "SELECT id, age FROM users WHERE age BETWEEN ? AND ? ORDER BY id", []any{25, 30},
-			[]string{"(1, 30)", "(3, 25)"}},
+		{"two", "SELECT id, age FROM users WHERE age BETWEEN ? AND ? ORDER BY id", []any{25, 30}, []string{"(1, 30)", "(3, 25)"}},
 		{"text", "SELECT id FROM users WHERE email = ?", []any{"charlie.brown@example.com"}, []string{"(3,)"}},
-		{"no params", "SELECT count(*) FROM users", nil, []string{"(3,)"}},
-		{"null and real", "SELECT NULL, 2.5, 30.0, x'6869'", nil, []string{"(None, 2.5, 30.0, b'hi')"}},
+		{"numbered", "SELECT ?2, ?1", []any{"a", int64(2)}, []string{"(2, 'a')"}},
+		{"named", "SELECT :x, :x + 1", []any{sql.Named("x", 41)}, []string{"(41, 42)"}},
+		{"none", "SELECT count(*) FROM users", nil, []string{"(3,)"}},
+		{"one statement and a comment", "SELECT count(*) FROM users; -- all of them", nil, []string{"(3,)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			q, err := ExecuteQuery(context.Background(), discardLogger(), path, tt.query, tt.params...)
+			got, err := execute(t, path, tt.query, tt.params...)
 			if err != nil {
 				t.Fatal(err)
-			}
-			var got []string
-			for _, row := range q.Results {
-				got = append(got, row.String())
 			}
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
-			if err := q.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if stats := q.db.Stats(); stats.OpenConnections != 0 || stats.InUse != 0 {
-				t.Errorf("after Close: %d open, %d in use, want 0 and 0", stats.OpenConnections, stats.InUse)
-			}
 		})
 	}
 }
 
-func TestBadQueryIsLoggedAndClosesTheConnection(t *testing.T) {
-	path := newDatabase(t)
-	tests := []struct{ name, query, wantErr string }{
-		{"misspelt column", "SELECT * FROM users WHERE agee > ?", "no such column: agee"},
-		{"missing table", "SELECT * FROM customers WHERE age > ?", "no such table: customers"},
-		{"syntax", "SELEC * FROM users WHERE age > ?", "syntax error"},
+// TestWrongNumberOfParametersIsRefused guards the prepared statement: the
+// driver's own Query drops surplus parameters without a word, and Python
+// refuses them ("Incorrect number of bindings supplied. The current
+// statement uses 1, and there are 2 supplied.").
+func TestWrongNumberOfParametersIsRefused(t *testing.T) {
+	path := newUsersDB(t, guideUsers...)
+	for _, params := range [][]any{{25, 30}, {}, {25, "x", nil}} {
+		rows, err := execute(t, path, "SELECT * FROM users WHERE age > ?", params...)
+		want := fmt.Sprintf("sql: expected 1 arguments, got %d", len(params))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%d parameters for 1 placeholder: rows %q, error %v; want %q", len(params), rows, err, want)
+		}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var stderr bytes.Buffer
-			q, err := ExecuteQuery(context.Background(), guideLogger{log.New(&stderr, "", 0)}, path, tt.query, 25)
-			if err == nil {
-				q.Close()
-				t.Fatal("ExecuteQuery succeeded on a bad query")
-			}
-			if q != nil {
-				t.Error("ExecuteQuery returned a Query with its error; the caller would have to close it")
-			}
-			for _, want := range []string{tt.query, tt.wantErr} {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q does not contain %q", err, want)
-				}
-			}
-			log := stderr.String()
-			if !strings.Contains(log, " - ERROR - Query error: ") || !strings.Contains(log, " - INFO - Closed connection to "+path) {
-				t.Errorf("log = %q, want an ERROR line and a Closed line", log)
-			}
-			assertNoOpenFile(t, path)
-		})
+}
+
+// TestTwoStatementsAreRefused guards checkOneStatement: a prepared
+// statement runs the first statement and ignores the rest without a word,
+// and the driver's own Query runs them all. Python refuses them.
+func TestTwoStatementsAreRefused(t *testing.T) {
+	path := newUsersDB(t, guideUsers...)
+	for _, query := range []string{
+		"SELECT * FROM users WHERE age > ?; DELETE FROM users",
+		"SELECT * FROM users WHERE age > ?;; ",
+		"SELECT * FROM users WHERE age > ? -- c\n; SELECT 2",
+	} {
+		rows, err := execute(t, path, query, 25)
+		if !errors.Is(err, errTwoStatement) {
+			t.Errorf("%q: rows %q, error %v; want %q", query, rows, err, errTwoStatement)
+		}
+	}
+	if rows, _ := execute(t, path, "SELECT count(*) FROM users"); len(rows) != 1 || rows[0] != "(3,)" {
+		t.Errorf("users left: %q, want (3,)", rows)
+	}
+}
+
+// TestQueriesWithoutAStatementAreRefused: the driver's prepared statement
+// crashes the program on them, so ExecuteQuery must never prepare one.
+func TestQueriesWithoutAStatementAreRefused(t *testing.T) {
+	path := newUsersDB(t, guideUsers...)
+	for _, query := range []string{"", " ", ";", "-- nothing\n", "/* nothing */;", "\v"} {
+		if _, err := execute(t, path, query); !errors.Is(err, errNoStatement) {
+			t.Errorf("%q: error %v, want %q", query, err, errNoStatement)
+		}
+	}
+	if _, err := execute(t, path, "SELECT 1 \x00; DELETE FROM users"); !errors.Is(err, errNulInQuery) {
+		t.Errorf("a NUL character: error %v, want %q", err, errNulInQuery)
+	}
+}
+
+// TestPythonRefusesTheSame checks the claims above about Python 3.
+func TestPythonRefusesTheSame(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is not installed")
+	}
+	path := newUsersDB(t, guideUsers...)
+	out, err := exec.Command("python3", "-c", `import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1])
+for query, params in [("SELECT * FROM users WHERE age > ?", (25, 30)),
+                      ("SELECT * FROM users WHERE age > ?; DELETE FROM users", (25,))]:
+    try:
+        conn.execute(query, params)
+    except sqlite3.ProgrammingError as e:
+        print(e)
+print(conn.execute("SELECT count(*) FROM users").fetchone())
+`, path).CombinedOutput()
+	want := "Incorrect number of bindings supplied. The current statement uses 1, and there are 2 supplied.\n" +
+		"You can only execute one statement at a time.\n(3,)\n"
+	if err != nil || string(out) != want {
+		t.Errorf("python3 printed %q (%v), want %q", out, err, want)
+	}
+}
+
+// openFiles counts this process's open files on path; it skips the test
+// where /proc/self/fd does not list them.
+func openFiles(t *testing.T, path string) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd to list open files")
+	}
+	n := 0
+	for _, fd := range fds {
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && target == path {
+			n++
+		}
+	}
+	return n
+}
+
+// TestAFailedQueryClosesTheDatabase guards the Close on ExecuteQuery's
+// failure path: the caller gets no Results to close, so without it the
+// database file stays open.
+func TestAFailedQueryClosesTheDatabase(t *testing.T) {
+	path := newUsersDB(t, guideUsers...)
+	var log bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := ExecuteQuery(ctx, slog.New(newGuideHandler(&log)), path, "SELECT * FROM users WHERE agee > ?", 25); err == nil {
+		t.Fatal("ExecuteQuery succeeded on a misspelt column")
+	}
+	if n := openFiles(t, path); n != 0 {
+		t.Errorf("the database file is still open %d times after ExecuteQuery failed", n)
+	}
+	if !strings.Contains(log.String(), "INFO - Closed connection to "+path) {
+		t.Errorf("logged %q, want the close", log.String())
+	}
+}
+
+// newGuideHandler is the lesson's log format, written to w alone.
+func newGuideHandler(w io.Writer) slog.Handler {
+	logger, closeLog := newLogger(w, os.DevNull)
+	closeLog()
+	return logger.Handler()
+}
+
+// TestFetchallLeavesNothingInUse guards `defer rows.Close()`: when a row
+// cannot be read, fetchall returns in the middle of the rows, and only the
+// deferred Close gives their connection back. db.Close cannot close it.
+func TestFetchallLeavesNothingInUse(t *testing.T) {
+	path := newUsersDB(t, guideUsers[0],
+		`INSERT INTO users (name, email, age) VALUES ('Alice Smith', 'a@example.com', 30), (CAST(x'ff' AS TEXT), 'b@example.com', 45)`)
+	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := fetchall(ctx, cursor{db}, "SELECT * FROM users"); err == nil || !strings.Contains(err.Error(), "not UTF-8") {
+		t.Errorf("fetchall error = %v, want the row that is not UTF-8", err)
+	}
+	db.Close()
+	assertNothingOpen(t, db)
+}
+
+// overflowOnRowTwo is a users view whose second row fails as SQLite
+// computes it: abs of the smallest int64 overflows. The expression uses the
+// row's id so that SQLite cannot compute it once before the first row.
+var overflowOnRowTwo = append(guideUsers[:2:2],
+	`ALTER TABLE users RENAME TO people`,
+	`CREATE VIEW users AS SELECT id, name, email, CASE WHEN id = 2 THEN abs(id - id - 9223372036854775807 - 1) ELSE age END AS age FROM people`)
+
+// TestAnErrorAfterTheFirstRowIsReported guards rows.Err: rows.Next says
+// false both at the end and on an error, so without it fetchall returns
+// the first row alone as if it were all.
+func TestAnErrorAfterTheFirstRowIsReported(t *testing.T) {
+	path := newUsersDB(t, overflowOnRowTwo...)
+	got := runLesson(t, path)
+	if got.err == nil || !strings.Contains(got.err.Error(), "integer overflow") {
+		t.Errorf("run error = %v, want integer overflow", got.err)
+	}
+	if got.stdout != "" {
+		t.Errorf("printed %q, want nothing, as Python's fetchall fails before the first print", got.stdout)
+	}
+	assertLog(t, got, "ERROR - Query error: integer overflow", "INFO - Closed connection to "+path)
+}
+
+func TestACanceledContextStopsTheQuery(t *testing.T) {
+	path := newUsersDB(t, guideUsers...)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // as Ctrl-C does through main
+	var log bytes.Buffer
+	if _, err := ExecuteQuery(ctx, slog.New(newGuideHandler(&log)), path, "SELECT * FROM users WHERE age > ?", 25); !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
+	}
+	if n := openFiles(t, path); n != 0 {
+		t.Errorf("the database file is still open %d times", n)
 	}
 }
 
 // hostileValues are classic attempts to change a query through its values,
-// plus values that trouble code which splices strings: a NUL byte, a long
-// string, and bytes that are not UTF-8.
+// and values that trouble code which splices strings: a NUL byte, a long
+// string, bytes that are not UTF-8.
 var hostileValues = []string{
 	"' OR 1=1 --",
 	"'; DROP TABLE users; --",
@@ -136,224 +558,191 @@ var hostileValues = []string{
 	strings.Repeat("x' OR '1'='1", 10_000),
 }
 
-func TestHostileParametersMatchNothingAndChangeNothing(t *testing.T) {
-	path := newDatabase(t)
-	for _, value := range hostileValues {
-		q, err := ExecuteQuery(context.Background(), discardLogger(), path, "SELECT * FROM users WHERE name = ?", value)
-		if err != nil {
-			t.Fatalf("ExecuteQuery(%.40q): %v", value, err)
-		}
-		if len(q.Results) != 0 {
-			t.Errorf("value %.40q matched %d rows, want 0", value, len(q.Results))
-		}
-		if err := q.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	q, err := ExecuteQuery(context.Background(), discardLogger(), path, "SELECT count(*) FROM users")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close()
-	if got := q.Results[0].String(); got != "(3,)" {
-		t.Errorf("users afterwards: %s, want (3,)", got)
-	}
-}
-
-// FuzzExecuteQueryParameter checks that any string given as a parameter is
-// only ever a value: it comes back from SQLite byte for byte, matches a name
-// only when it is that name, and leaves the table as it was. go test runs
-// the seeds; go test -fuzz FuzzExecuteQueryParameter ./1-execute searches
-// for more.
-func FuzzExecuteQueryParameter(f *testing.F) {
-	for _, value := range hostileValues {
-		f.Add(value)
+// FuzzParameterIsOnlyAValue checks that any string given as a parameter
+// is only ever a value: it comes back byte for byte, matches a name only
+// when it is that name, and leaves the table as it was. go test runs the
+// seeds; go test -fuzz FuzzParameterIsOnlyAValue ./1-execute searches for
+// more.
+func FuzzParameterIsOnlyAValue(f *testing.F) {
+	for _, v := range hostileValues {
+		f.Add(v)
 	}
 	f.Add("Bob Johnson")
-	path := newDatabase(f)
+	path := newUsersDB(f, guideUsers...)
 	names := map[string]bool{"Alice Smith": true, "Bob Johnson": true, "Charlie Brown": true}
-
-	f.Fuzz(func(t *testing.T, value string) {
-		q, err := ExecuteQuery(context.Background(), discardLogger(), path,
-			"SELECT ?, (SELECT count(*) FROM users WHERE name = ?), (SELECT count(*) FROM users)", value, value)
+	f.Fuzz(func(t *testing.T, v string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		results, err := ExecuteQuery(ctx, discard(), path,
+			"SELECT ?, (SELECT count(*) FROM users WHERE name = ?), (SELECT count(*) FROM users)", []byte(v), v)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer q.Close()
-		row := q.Results[0]
-		if row[0] != value {
-			t.Errorf("SELECT ? returned %.40q, want %.40q", row[0], value)
+		defer results.Close()
+		row := results.Rows[0]
+		if got, ok := row[0].([]byte); !ok || string(got) != v {
+			t.Errorf("SELECT ? returned %.40q, want %.40q", row[0], v)
 		}
-		wantMatches := int64(0)
-		if names[value] {
-			wantMatches = 1
+		want := int64(0)
+		if names[v] {
+			want = 1
 		}
-		if row[1] != wantMatches {
-			t.Errorf("value %.40q matched %v users, want %d", value, row[1], wantMatches)
-		}
-		if row[2] != int64(3) {
-			t.Errorf("the table holds %v users, want 3", row[2])
+		if row[1] != want || row[2] != int64(3) {
+			t.Errorf("value %.40q matched %v of %v users, want %d of 3", v, row[1], row[2], want)
 		}
 	})
 }
 
-func TestMissingDatabaseFailsAndCreatesNothing(t *testing.T) {
-	dir := t.TempDir()
-	// The lesson's log file goes to the current folder: nothing else may
-	// appear there.
-	cwd := t.TempDir()
-	t.Chdir(cwd)
-	path := filepath.Join(dir, "missing.db")
-	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), path, &stdout, &stderr)
-	if err == nil {
-		t.Fatal("run succeeded on a missing database")
-	}
-	if want := "go run ./00-setup -db " + path; !strings.Contains(err.Error(), want) {
-		t.Errorf("error %q does not say %q", err, want)
-	}
-	if stdout.Len() != 0 {
-		t.Errorf("stdout = %q, want nothing", stdout.String())
-	}
-	if !strings.Contains(stderr.String(), " - ERROR - Query error: ") {
-		t.Errorf("stderr = %q, want an ERROR line", stderr.String())
-	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("the folder holds %d entries, want none", len(entries))
-	}
-	if entries, _ := os.ReadDir(cwd); len(entries) != 1 || entries[0].Name() != "query.log" {
-		t.Errorf("the current folder holds %v, want only query.log", entries)
-	}
-}
-
-func TestRowPrintsLikeAPythonTuple(t *testing.T) {
-	tests := []struct {
-		row  Row
-		want string
-	}{
-		{Row{}, "()"},
-		{Row{25}, "(25,)"},
-		{Row{int64(1), "Alice Smith", "alice.smith@example.com", int64(30)}, "(1, 'Alice Smith', 'alice.smith@example.com', 30)"},
-		{Row{nil, 1.5, 2.0}, "(None, 1.5, 2.0)"},
-	}
-	for _, tt := range tests {
-		if got := tt.row.String(); got != tt.want {
-			t.Errorf("Row%v.String() = %q, want %q", []any(tt.row), got, tt.want)
-		}
-	}
-}
-
-func TestLogFileThatCannotBeOpenedOnlyWarns(t *testing.T) {
-	path := newDatabase(t)
-	t.Chdir(t.TempDir())
-	if err := os.Mkdir("query.log", 0o755); err != nil {
-		t.Fatal(err)
-	}
-	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), path, &stdout, &stderr); err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	if got := strings.Count(stderr.String(), "warning:"); got != 1 {
-		t.Errorf("stderr has %d warnings, want 1:\n%s", got, stderr.String())
-	}
-	if got := strings.Count(stdout.String(), "\n"); got != 2 {
-		t.Errorf("printed %d users, want 2", got)
-	}
-}
-
-// assertNoOpenFile checks that this process holds no file descriptor on
-// path: proof that the connection was really closed, not merely forgotten.
-func assertNoOpenFile(t *testing.T, path string) {
-	t.Helper()
-	if runtime.GOOS != "linux" {
-		t.Log("skipping the open-file check: it reads /proc/self/fd")
-		return
-	}
-	fds, err := os.ReadDir("/proc/self/fd")
+// TestNoQueryIsBuiltFromValues guards the placeholders: in main.go, every
+// query is a string literal written in the code, or the query parameter
+// passed on. A query built with fmt.Sprintf or + would let a value change
+// the SQL, and no output shows it while the values are harmless.
+func TestNoQueryIsBuiltFromValues(t *testing.T) {
+	fset := token.NewFileSet()
+	file, err := parser.ParseFile(fset, "main.go", nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, fd := range fds {
-		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
-		if err == nil && target == path {
-			t.Errorf("file descriptor %s is still open on %s", fd.Name(), path)
+	queryArg := map[string]int{"ExecuteQuery": 3, "fetchall": 2, "queryAsStored": 2, "QueryContext": 1, "PrepareContext": 1, "ExecContext": 1}
+	calls := 0
+	ast.Inspect(file, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok {
+			return true
 		}
+		name := ""
+		switch fn := call.Fun.(type) {
+		case *ast.Ident:
+			name = fn.Name
+		case *ast.SelectorExpr:
+			if x, ok := fn.X.(*ast.Ident); ok && x.Name == "stmt" {
+				return true // a prepared statement's arguments are values
+			}
+			name = fn.Sel.Name
+		}
+		i, ok := queryArg[name]
+		if !ok || len(call.Args) <= i {
+			return true
+		}
+		calls++
+		switch arg := call.Args[i].(type) {
+		case *ast.BasicLit:
+			if arg.Kind == token.STRING {
+				return true
+			}
+		case *ast.Ident:
+			if arg.Name == "query" {
+				return true
+			}
+		}
+		t.Errorf("%s: the query given to %s is built when the program runs; write it with ? placeholders and pass the values apart",
+			fset.Position(call.Args[i].Pos()), name)
+		return true
+	})
+	if calls < 4 {
+		t.Errorf("found only %d queries in main.go", calls)
 	}
 }
 
-// assertLog checks that log holds exactly the wanted lines, in order, each in
-// the guide's format; want gives each line's text after the timestamp.
-func assertLog(t *testing.T, name, log string, want []string) {
+func TestPageShowsTheOutput(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	t.Run("run in the folder of users.db", func(t *testing.T) {
+		t.Chdir(filepath.Dir(newUsersDB(t, guideUsers...)))
+		if err := run(context.Background(), "users.db", &stdout, &stderr); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assertPageShows(t, stdout.String())
+	// The page shows the log lines with the guide's timestamps.
+	stamp := regexp.MustCompile(`(?m)^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} `)
+	assertPageShows(t, stamp.ReplaceAllString(stderr.String(), "2025-05-20 01:05:00,123 "))
+}
+
+// snapshot lists a folder's entries with their sizes.
+func snapshot(t *testing.T, dir string) string {
 	t.Helper()
-	lines := strings.Split(strings.TrimSuffix(log, "\n"), "\n")
-	if len(lines) != len(want) {
-		t.Fatalf("%s has %d lines, want %d:\n%s", name, len(lines), len(want), log)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for i, line := range lines {
-		if !logLine.MatchString(line) {
-			t.Errorf("%s line %d = %q, not in the guide's format", name, i+1, line)
+	var b strings.Builder
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
 		}
-		if !strings.HasSuffix(line, " - "+want[i]) {
-			t.Errorf("%s line %d = %q, want it to end %q", name, i+1, line, want[i])
-		}
+		fmt.Fprintf(&b, "%s %d\n", e.Name(), info.Size())
 	}
+	return b.String()
 }
 
-func discardLogger() guideLogger { return guideLogger{log.New(io.Discard, "", 0)} }
-
-// setupProgram is the real 00-setup, built once by TestMain.
-var setupProgram string
-
-// newDatabase returns the path of a fresh users.db made by 00-setup in a
-// folder of the test's own.
-func newDatabase(t testing.TB) string {
+func writeFile(t *testing.T, path, content string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "users.db")
-	if out, err := exec.Command(setupProgram, "-db", path).CombinedOutput(); err != nil {
-		t.Fatalf("00-setup: %v\n%s", err, out)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	return path
 }
 
-// TestMain builds the real 00-setup and runs every test and example in a
-// scratch folder where 00-setup has made users.db, as a learner would. The
-// lesson's log file lands there too, not in the source tree.
-func TestMain(m *testing.M) {
-	code, err := testMain(m)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Exit(code)
+// The experiments of the page's "Try it", each made on a copy of the
+// workbook.
+
+func TestExperimentAQueryBuiltFromAValue(t *testing.T) {
+	runExperiment(t, experiment{
+		file:    "main.go",
+		old:     `dbPath, "SELECT * FROM users WHERE age > ?", 25)`,
+		new:     `dbPath, fmt.Sprintf("SELECT * FROM users WHERE age > %d", 25))`,
+		command: "go test ./1-execute",
+		want:    []string{"--- FAIL: TestNoQueryIsBuiltFromValues", "age > 25 with params: ()"},
+		fails:   true,
+	})
 }
 
-func testMain(m *testing.M) (int, error) {
-	dir, err := os.MkdirTemp("", "lesson-test-")
-	if err != nil {
-		return 0, err
+func TestExperimentTwoStatementsInOneString(t *testing.T) {
+	runExperiment(t, experiment{
+		file: "main.go",
+		old: `	if err := checkOneStatement(query); err != nil {
+		return nil, err
 	}
-	defer os.RemoveAll(dir)
+`,
+		command: "go test -run TestTwoStatementsAreRefused ./1-execute",
+		want:    []string{`want "You can only execute one statement at a time."`},
+		fails:   true,
+	})
+}
 
-	// go test -fuzz runs this binary again as worker processes, which start
-	// in the scratch folder; the environment tells them where the source is.
-	source := os.Getenv("EXECUTE_TEST_SOURCE")
-	if source == "" {
-		if source, err = os.Getwd(); err != nil {
-			return 0, err
-		}
-		os.Setenv("EXECUTE_TEST_SOURCE", source)
+func TestExperimentNoPreparedStatement(t *testing.T) {
+	runExperiment(t, experiment{
+		file: "main.go",
+		old: `	stmt, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
 	}
-	setupProgram = filepath.Join(dir, "00-setup")
-	build := exec.Command("go", "build", "-o", setupProgram, "../00-setup")
-	build.Dir = source
-	if out, err := build.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("build 00-setup: %v\n%s", err, out)
-	}
-	if err := os.Chdir(dir); err != nil {
-		return 0, err
-	}
-	if out, err := exec.Command(setupProgram).CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("00-setup: %v\n%s", err, out)
-	}
-	return m.Run(), nil
+	defer stmt.Close() // the rows keep it open until they are closed
+	return stmt.QueryContext(ctx, params...)
+`,
+		new:     "	return c.db.QueryContext(ctx, query, params...)\n",
+		command: "go test -run TestWrongNumberOfParametersIsRefused ./1-execute",
+		want:    []string{"2 parameters for 1 placeholder"},
+		fails:   true,
+	})
+}
+
+func TestExperimentNobodyClosesAFailedQuery(t *testing.T) {
+	runExperiment(t, experiment{
+		file:    "main.go",
+		old:     "\t\tresults.Close()\n\t\treturn nil, err",
+		new:     "\t\treturn nil, err",
+		command: "go test -run TestAFailedQueryClosesTheDatabase ./1-execute",
+		want:    []string{"the database file is still open 1 times after", "ExecuteQuery failed"},
+		fails:   true,
+	})
+}
+
+func TestExperimentRowsLeftOpen(t *testing.T) {
+	runExperiment(t, experiment{
+		file: "main.go", old: "defer rows.Close()", new: "",
+		command: "go test -run TestFetchallLeavesNothingInUse ./1-execute",
+		want:    []string{"db.Stats: 1 open, 1 in use; want nothing left open"},
+		fails:   true,
+	})
 }

@@ -512,18 +512,30 @@ func dirEntries(t *testing.T, dir string) []string {
 	return names
 }
 
-// pythonWith returns a Python 3 that can import module, or "" (and logs
-// why) when there is none.
+// pythonWith returns the path of a Python 3 that can import module, or ""
+// (and logs why) when there is none. It asks each Python once per module.
 func pythonWith(t *testing.T, module string) string {
 	t.Helper()
-	for _, python := range []string{"python3", "/usr/bin/python3"} {
-		if exec.Command(python, "-c", "import "+module).Run() == nil {
-			return python
+	python, found := pythons[module]
+	if !found {
+		for _, candidate := range []string{"python3", "/usr/bin/python3"} {
+			// sys.executable skips a version manager's shim next time.
+			out, err := exec.Command(candidate, "-c", "import sys, "+module+"; print(sys.executable)").Output()
+			if err == nil {
+				python = strings.TrimSpace(string(out))
+				break
+			}
 		}
+		pythons[module] = python
 	}
-	t.Logf("no python3 with %s: stdout checked against the test's own expectation only", module)
-	return ""
+	if python == "" {
+		t.Logf("no python3 with %s: stdout checked against the test's own expectation only", module)
+	}
+	return python
 }
+
+// pythons caches pythonWith's answers.
+var pythons = map[string]string{}
 
 // pythonPrints runs script with python in dir and returns its stdout.
 func pythonPrints(t *testing.T, python, dir, script string) string {

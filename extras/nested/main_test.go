@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -328,10 +329,18 @@ func assertNoneOpen(t *testing.T, path string) {
 func runLesson(t *testing.T, ctx context.Context, path string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, log bytes.Buffer
-	before := openFiles(path)
+	before, goroutines := openFiles(path), runtime.NumGoroutine()
 	inDir(t.TempDir(), func() { err = run(ctx, path, &out, &log) })
 	if after := openFiles(path); len(after) > len(before) {
 		t.Errorf("%s is still open after run: a connection was not closed", path)
+	}
+	// An open pool keeps a goroutine of its own, even with no connection
+	// open, until db.Close.
+	for wait := time.Now(); runtime.NumGoroutine() > goroutines; time.Sleep(time.Millisecond) {
+		if time.Since(wait) > time.Second {
+			t.Errorf("run left %d goroutines behind: a pool was not closed", runtime.NumGoroutine()-goroutines)
+			break
+		}
 	}
 	return out.String(), log.String(), err
 }
@@ -392,18 +401,30 @@ func dirEntries(t *testing.T, dir string) []string {
 	return names
 }
 
-// pythonWith returns a Python 3 that can import module, or "" (and logs
-// why) when there is none.
+// pythonWith returns the path of a Python 3 that can import module, or ""
+// (and logs why) when there is none. It asks each Python once per module.
 func pythonWith(t *testing.T, module string) string {
 	t.Helper()
-	for _, python := range []string{"python3", "/usr/bin/python3"} {
-		if exec.Command(python, "-c", "import "+module).Run() == nil {
-			return python
+	python, found := pythons[module]
+	if !found {
+		for _, candidate := range []string{"python3", "/usr/bin/python3"} {
+			// sys.executable skips a version manager's shim next time.
+			out, err := exec.Command(candidate, "-c", "import sys, "+module+"; print(sys.executable)").Output()
+			if err == nil {
+				python = strings.TrimSpace(string(out))
+				break
+			}
 		}
+		pythons[module] = python
 	}
-	t.Logf("no python3 with %s: stdout checked against the test's own expectation only", module)
-	return ""
+	if python == "" {
+		t.Logf("no python3 with %s: stdout checked against the test's own expectation only", module)
+	}
+	return python
 }
+
+// pythons caches pythonWith's answers.
+var pythons = map[string]string{}
 
 // pythonPrints runs script with python in dir and returns its stdout.
 func pythonPrints(t *testing.T, python, dir, script string) string {

@@ -545,7 +545,7 @@ func TestAnErrorAfterTheFirstRowFailsTheFetch(t *testing.T) {
 		`CREATE VIEW users AS SELECT id, name, CASE WHEN id = 2 THEN abs(1 - 9223372036854775807 - id) ELSE age END AS age FROM people`))
 	users, err := asyncFetchUsers(context.Background(), db, discardLogger())
 	if err == nil || !strings.Contains(err.Error(), "integer overflow") {
-		t.Errorf("asyncFetchUsers returned %d users and error %v: an error after the first row was taken for the end of the rows", len(users), err)
+		t.Errorf("asyncFetchUsers returned %d row(s) and error %v: an error after the first row was taken for the end of the rows", len(users), err)
 	}
 }
 

@@ -71,7 +71,7 @@ func TestExperimentModeRWC(t *testing.T) {
 		command: "go run ./3-concurrent -db nosuch.db; ls nosuch.db",
 		want: []string{
 			"3-concurrent: nosuch.db is an empty file with no tables",
-			"\nnosuch.db\n",
+			"nosuch.db\n",
 		},
 	})
 }

@@ -19,9 +19,11 @@ import (
 	"time"
 )
 
-// TestMain runs every test and example in a scratch folder that holds the
-// guide's users.db, as a learner's folder does after setup_database.py. The
-// lesson's async.log lands there too, not in the source tree.
+// scratchDir is a folder made by TestMain for the example: it holds the
+// guide's users.db, as a learner's folder does after setup_database.py,
+// and the lesson's async.log lands there too, not in the source tree.
+var scratchDir string
+
 func TestMain(m *testing.M) {
 	code, err := testMain(m)
 	if err != nil {
@@ -37,6 +39,7 @@ func testMain(m *testing.M) (int, error) {
 		return 0, err
 	}
 	defer os.RemoveAll(dir)
+	scratchDir = dir
 	db, err := sql.Open("sqlite3", fileURI(filepath.Join(dir, "users.db"))+"?mode=rwc")
 	if err != nil {
 		return 0, err
@@ -50,9 +53,6 @@ func testMain(m *testing.M) (int, error) {
 	if err := db.Close(); err != nil {
 		return 0, err
 	}
-	if err := os.Chdir(dir); err != nil {
-		return 0, err
-	}
 	return m.Run(), nil
 }
 
@@ -60,6 +60,10 @@ func testMain(m *testing.M) (int, error) {
 // line that its print("\nUsers older than 40:") prints. The two log lines
 // go to stderr, discarded here.
 func Example() {
+	sourceDir, _ := os.Getwd()
+	os.Chdir(scratchDir) // where users.db is
+	defer os.Chdir(sourceDir)
+
 	if err := run(context.Background(), "users.db", os.Stdout, io.Discard); err != nil {
 		fmt.Println(err)
 	}
@@ -86,10 +90,13 @@ func runLesson(t *testing.T, path string) (stdout, stderr string, err error) {
 }
 
 func TestPageShowsTheOutput(t *testing.T) {
-	stdout, _, err := runLesson(t, newUsersDB(t, guideUsers...))
-	if err != nil {
-		t.Fatal(err)
-	}
+	var stdout string
+	t.Run("run", func(t *testing.T) { // runs in a folder of its own
+		var err error
+		if stdout, _, err = runLesson(t, newUsersDB(t, guideUsers...)); err != nil {
+			t.Fatal(err)
+		}
+	})
 	assertPageShows(t, stdout)
 }
 
@@ -662,4 +669,24 @@ func listFolder(t *testing.T, dir string) []string {
 		list = append(list, fmt.Sprintf("%s %d %v", e.Name(), info.Size(), info.ModTime()))
 	}
 	return list
+}
+
+// The page shows the log lines that run writes, timestamps aside.
+func TestPageShowsTheLogLines(t *testing.T) {
+	text := page(t)
+	_, stderr, err := runLesson(t, newUsersDB(t, guideUsers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := map[string]bool{}
+	for _, line := range strings.Split(text, "\n") {
+		if m := logLine.FindStringSubmatch(line); m != nil {
+			shown[m[1]+" - "+m[2]] = true
+		}
+	}
+	for _, msg := range logMessages(t, stderr) {
+		if !shown[msg] {
+			t.Errorf("README.md shows no log line %q", msg)
+		}
+	}
 }

@@ -336,21 +336,27 @@ func TestConcurrentlyRunsAllAtOnceAndReturnsEveryError(t *testing.T) {
 func TestConnectionStateOutlivesConnClose(t *testing.T) {
 	ctx := context.Background()
 	path := newUsersDB(t, guideUsers...)
-	t.Run("a PRAGMA set on a Conn is still set for the next borrower", func(t *testing.T) {
+	t.Run("a PRAGMA and a TEMP table made on a Conn are there for the next borrower", func(t *testing.T) {
 		db := openPool(t, path)
 		db.SetMaxOpenConns(1) // the next borrower gets the same connection
 		conn, err := db.Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = ON"); err != nil {
-			t.Fatal(err)
+		for _, stmt := range []string{"PRAGMA foreign_keys = ON", "CREATE TEMP TABLE scratch (i INTEGER)"} {
+			if _, err := conn.ExecContext(ctx, stmt); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if err := conn.Close(); err != nil {
 			t.Fatal(err)
 		}
 		if on := foreignKeys(t, db); on != 1 {
 			t.Errorf("foreign_keys = %d after conn.Close, want 1: the connection keeps its state", on)
+		}
+		var temp int
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM temp.sqlite_schema WHERE name = 'scratch'").Scan(&temp); err != nil || temp != 1 {
+			t.Errorf("TEMP table scratch: %d, %v after conn.Close; want it still there", temp, err)
 		}
 	})
 	t.Run("a setting in the DSN is on every connection", func(t *testing.T) {
@@ -400,7 +406,7 @@ func TestExperimentDeleteDeferRowsClose(t *testing.T) {
 
 func TestExperimentDropAGoroutinesError(t *testing.T) {
 	runExperiment(t, experiment{
-		file: "main.go", old: "return errors.Join(errs...)", new: "return nil",
+		file: "main.go", old: "return errors.Join(errs...)", new: "return errors.Join()",
 		command: "go test -run TestRunFails ./extras/async-connection",
 		want:    []string{"--- FAIL: TestRunFails/no_age_column", `error = <nil>, want one that says "the users table in"`},
 		fails:   true,

@@ -363,7 +363,7 @@ func TestExperimentRemoveTheDeadline(t *testing.T) {
 
 func TestExperimentRemoveTheCancel(t *testing.T) {
 	runExperiment(t, experiment{
-		file: "main.go", old: "\ttime.AfterFunc(100*time.Millisecond, cancelQuery)\n", new: "",
+		file: "main.go", old: "time.AfterFunc(100*time.Millisecond, cancelQuery)", new: "time.AfterFunc(time.Hour, cancelQuery)",
 		command: "go test -run TestRunStopsTheQueriesThatNeverEnd ./extras/async-query",
 		want:    []string{"a query ran until the test's own 5s backstop: nothing else stopped it"},
 		fails:   true,

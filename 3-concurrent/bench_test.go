@@ -37,10 +37,7 @@ var benchDB struct {
 func openBenchDatabase(b *testing.B) (*sql.DB, string) {
 	b.Helper()
 	benchDB.once.Do(func() {
-		benchDB.path, benchDB.err = filepath.Abs("bench-users.db")
-		if benchDB.err != nil {
-			return
-		}
+		benchDB.path = filepath.Join(scratchDir, "bench-users.db")
 		db, err := sql.Open("sqlite3", fileURI(benchDB.path)+"?mode=rwc")
 		if err != nil {
 			benchDB.err = err

@@ -25,7 +25,10 @@ lessons=(
 	extras/nested
 	extras/async-query
 	extras/pooling
-	extras/debugging
+	extras/debug-race
+	extras/debug-locked
+	extras/debug-invalid-query
+	extras/debug-memory
 )
 
 if [ $# -gt 1 ] || [[ "${1:-}" == -* ]]; then

@@ -1,0 +1,231 @@
+//go:build cgo
+
+package main
+
+// workbook_test.go is the same file in every lesson folder, like
+// workbook.go, and a test fails if one copy differs. It holds the test
+// helpers that every lesson's tests need: a users table made to order, the
+// checks on the lesson's page (README.md), and the harness that makes each
+// experiment the page proposes on a copy of the workbook.
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// newUsersDB makes a database file in a new temporary folder, runs each SQL
+// statement of setup in it (CREATE TABLE, INSERT ...), and returns its path.
+// Tests build every table they need this way.
+func newUsersDB(t testing.TB, setup ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "users.db")
+	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rwc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, stmt := range setup {
+		if _, err := db.ExecContext(context.Background(), stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	return path
+}
+
+// guideUsers is the guide's users table with its three users, for
+// newUsersDB.
+var guideUsers = []string{
+	`CREATE TABLE users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL UNIQUE,
+    age INTEGER NOT NULL
+)`,
+	`INSERT INTO users (name, email, age) VALUES
+    ('Alice Smith', 'alice.smith@example.com', 30),
+    ('Bob Johnson', 'bob.johnson@example.com', 45),
+    ('Charlie Brown', 'charlie.brown@example.com', 25)`,
+}
+
+// assertNothingOpen fails unless db's pool has no connection open: every
+// Rows, Stmt, Tx and Conn was closed and the pool itself was closed.
+func assertNothingOpen(t testing.TB, db *sql.DB) {
+	t.Helper()
+	if s := db.Stats(); s.OpenConnections != 0 || s.InUse != 0 {
+		t.Errorf("db.Stats: %d open, %d in use; want nothing left open", s.OpenConnections, s.InUse)
+	}
+}
+
+// logLine is one line of the guide's log format.
+var logLine = regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} - (INFO|WARNING|ERROR) - (.*)$`)
+
+// logMessages checks that every line of log has the guide's format and
+// returns each line's "LEVEL - message" part.
+func logMessages(t testing.TB, log string) []string {
+	t.Helper()
+	var out []string
+	for _, line := range strings.Split(strings.TrimSuffix(log, "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		m := logLine.FindStringSubmatch(line)
+		if m == nil {
+			t.Errorf("log line %q is not in the guide's format", line)
+			continue
+		}
+		out = append(out, m[1]+" - "+m[2])
+	}
+	return out
+}
+
+// workbookRoot is the top folder of the workbook, where go.mod is.
+func workbookRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's folder")
+		}
+		dir = parent
+	}
+}
+
+// lessonDir is this lesson's folder relative to the workbook's top, such as
+// "1-execute" or "extras/nested".
+func lessonDir(t testing.TB) string {
+	t.Helper()
+	cwd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(workbookRoot(t), cwd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.ToSlash(rel)
+}
+
+// page is the lesson's page, README.md in its folder.
+func page(t testing.TB) string {
+	t.Helper()
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatalf("the lesson's page: %v", err)
+	}
+	return string(b)
+}
+
+// assertPageShows fails unless the lesson's page holds text exactly,
+// such as the output a command prints, as a block of its own:
+// the text's lines, each line whole.
+func assertPageShows(t testing.TB, text string) {
+	t.Helper()
+	if !strings.Contains("\n"+page(t), "\n"+text) {
+		t.Errorf("README.md does not show, line for line:\n%s", text)
+	}
+}
+
+// An experiment is one "Try it" of a lesson's page: an edit to one of the
+// lesson's files, a command, and what the learner then sees.
+type experiment struct {
+	// file is the file to edit, in the lesson's folder: "main.go".
+	file string
+	// old is the text to replace; it must occur exactly once in file, so
+	// the experiment fails when the lesson no longer has it. new replaces
+	// it ("" deletes it).
+	old, new string
+	// command runs from the top of a copy of the workbook, in sh.
+	command string
+	// want are texts that must each appear in what the command prints
+	// (stdout and stderr together).
+	want []string
+	// fails says whether the command must exit with a non-zero status.
+	fails bool
+}
+
+// runExperiment checks that the page shows the experiment (its edit, its
+// command and what it prints), then makes the edit in a copy of the whole
+// workbook, runs the command there and checks what it prints. The copy
+// uses the same module and build caches, so only the edited lesson is
+// built again. The command has two minutes, after which it is killed and
+// the test fails.
+func runExperiment(t *testing.T, e experiment) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("an experiment builds a copy of the lesson")
+	}
+	if os.Getenv("WORKBOOK_EXPERIMENT") != "" {
+		t.Skip("already inside an experiment")
+	}
+	text := page(t)
+	for _, s := range append([]string{e.command}, e.want...) {
+		if !strings.Contains(text, s) {
+			t.Errorf("README.md does not show %q", s)
+		}
+	}
+	for _, s := range []string{e.old, e.new} {
+		for _, line := range strings.Split(s, "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.Contains(text, line) {
+				t.Errorf("README.md does not show the edit's line %q", line)
+			}
+		}
+	}
+
+	root := workbookRoot(t)
+	lesson := lessonDir(t)
+	copyRoot := t.TempDir()
+	if err := os.CopyFS(copyRoot, os.DirFS(root)); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(filepath.Join(copyRoot, ".git"))
+	target := filepath.Join(copyRoot, lesson, e.file)
+	src, err := os.ReadFile(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(src), e.old); n != 1 {
+		t.Fatalf("%s/%s has the experiment's text %d times, want once: %q", lesson, e.file, n, e.old)
+	}
+	edited := strings.Replace(string(src), e.old, e.new, 1)
+	if err := os.WriteFile(target, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", "-c", e.command)
+	cmd.Dir = copyRoot
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOTOOLCHAIN=local", "CGO_ENABLED=1", "WORKBOOK_EXPERIMENT=1")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("%s did not finish in 2 minutes; it printed:\n%s", e.command, out.String())
+	}
+	if failed := err != nil; failed != e.fails {
+		t.Errorf("%s: exit error %v, want failure %v", e.command, err, e.fails)
+	}
+	for _, w := range e.want {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("%s does not print %q", e.command, w)
+		}
+	}
+	if t.Failed() {
+		t.Logf("after the edit, %s printed:\n%s", e.command, out.String())
+	}
+}

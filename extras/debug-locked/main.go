@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -106,7 +107,7 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
 // proves with PingContext that it is there, since sql.Open connects to
 // nothing.
 func openDB(ctx context.Context, path string, busyMillis int) (*sql.DB, error) {
-	db, err := sql.Open("sqlite3", fmt.Sprintf("%s?mode=rw&_busy_timeout=%d&_txlock=immediate", fileURI(path), busyMillis))
+	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rw&_txlock=immediate&_busy_timeout="+strconv.Itoa(busyMillis))
 	if err != nil {
 		return nil, err
 	}

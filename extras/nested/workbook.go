@@ -356,7 +356,10 @@ func goRun(lesson string) string {
 			if err != nil {
 				break
 			}
-			if !strings.HasPrefix(rel, "..") {
+			switch {
+			case rel == ".":
+				return "go run ."
+			case !strings.HasPrefix(rel, ".."):
 				rel = "./" + rel
 			}
 			return "go run " + filepath.ToSlash(rel)

@@ -73,7 +73,7 @@ func TestAdviseSaysWhatIsWrongAndWhatToDo(t *testing.T) {
 		{"a missing folder", filepath.Join(dir, "no-folder", "users.db"), "", nil,
 			[]string{"there is no folder " + filepath.Join(dir, "no-folder")}},
 		{"not a database", notes, "SELECT * FROM users", nil,
-			[]string{"is not an SQLite database", "give -db the file that go run ./00-setup made"}},
+			[]string{"is not an SQLite database", "check the -db path; go run ./00-setup makes a database to use"}},
 		{"an empty file", empty, "SELECT * FROM users", nil,
 			[]string{"is an empty file with no tables", "go run ./00-setup -db guide.db"}},
 		{"no users table", noUsers, "SELECT * FROM users", nil,
@@ -160,12 +160,13 @@ func TestGoRunNamesACommandThatWorksFromHere(t *testing.T) {
 		{filepath.Join(root, "00-setup"), "go run ."},
 		{filepath.Join(root, "1-execute"), "go run ../00-setup"},
 		{filepath.Join(root, "extras"), "go run ../00-setup"},
-		{t.TempDir(), "go run ./00-setup (in the workbook's folder)"},
+		{t.TempDir(), "go run ./00-setup (from the workbook's folder)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
 			t.Chdir(tt.dir)
-			if got := goRun("00-setup"); got != tt.want {
+			command, where := goRun("00-setup")
+			if got := command + where; got != tt.want {
 				t.Errorf("in %s: got %q, want %q", tt.dir, got, tt.want)
 			}
 		})

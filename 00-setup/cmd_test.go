@@ -150,7 +150,7 @@ func TestCommandLine(t *testing.T) {
 		if !errors.As(err, &exitErr) || exitErr.ExitCode() != 130 {
 			t.Errorf("exit: %v, want status 130", err)
 		}
-		if want := "00-setup: interrupted; everything it opened was closed\n"; lines != want {
+		if want := "00-setup: interrupted; its deferred cleanup ran\n"; lines != want {
 			t.Errorf("stderr %q, want %q", lines, want)
 		}
 		// database/sql rolls back a transaction whose context is canceled

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -98,12 +99,37 @@ func TestEveryMainGoIsShortEnoughToReadInOneSitting(t *testing.T) {
 	}
 }
 
-// programs builds every lesson once, with env added to the build's
-// environment, into a new folder, and returns that folder. Each program is
+// builds holds the folders of programs that programs has built, by the
+// build's environment, so that each test binary builds every lesson at
+// most once per environment; TestMain removes them at the end.
+var builds = struct {
+	sync.Mutex
+	dirs map[string]string
+}{dirs: map[string]string{}}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, dir := range builds.dirs {
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
+
+// programs builds every lesson, with env added to the build's
+// environment, and returns the folder that holds the programs. Each is
 // named after its folder's last element, as go build names it.
 func programs(t *testing.T, env ...string) string {
 	t.Helper()
-	bin := t.TempDir()
+	builds.Lock()
+	defer builds.Unlock()
+	key := strings.Join(env, " ")
+	if bin, ok := builds.dirs[key]; ok {
+		return bin
+	}
+	bin, err := os.MkdirTemp("", "workbook-programs-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	args := []string{"build", "-o", bin + string(filepath.Separator)}
 	for _, lesson := range allLessons(t) {
 		args = append(args, "./"+lesson)
@@ -114,8 +140,10 @@ func programs(t *testing.T, env ...string) string {
 	build.Dir = workbookRoot(t)
 	build.Env = append(os.Environ(), env...)
 	if out, err := build.CombinedOutput(); err != nil {
+		os.RemoveAll(bin)
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	builds.dirs[key] = bin
 	return bin
 }
 
@@ -188,7 +216,7 @@ func TestEveryLessonFromTheCommandLine(t *testing.T) {
 					args       []string
 					wantStatus int
 					wantStderr string
-				}{"missing database", []string{"-db", "missing.db"}, 1, "create it with: go run ./00-setup -db missing.db (in the workbook's folder)"})
+				}{"missing database", []string{"-db", "missing.db"}, 1, "create it with: go run ./00-setup -db missing.db (from the workbook's folder)"})
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
@@ -360,7 +388,7 @@ func TestCtrlCStopsACoreLessonAndItsDeferredCleanupRuns(t *testing.T) {
 			}
 			log := stderr.String()
 			assertNoStackTrace(t, log)
-			if want := lesson + ": interrupted; everything it opened was closed"; lastLine(log) != want {
+			if want := lesson + ": interrupted; its deferred cleanup ran"; lastLine(log) != want {
 				t.Errorf("last line of stderr %q, want %q", lastLine(log), want)
 			}
 			if lesson != "3-concurrent" && !strings.Contains(log, " - INFO - Closed connection to "+path+"\n") {
@@ -412,7 +440,7 @@ func TestCtrlCStopsEveryLessonCleanly(t *testing.T) {
 			case err == nil:
 				// It finished before the signal came.
 			case errors.As(err, &exitErr) && exitErr.ExitCode() == 130:
-				if want := lesson + ": interrupted; everything it opened was closed"; lastLine(log) != want {
+				if want := lesson + ": interrupted; its deferred cleanup ran"; lastLine(log) != want {
 					t.Errorf("last line of stderr %q, want %q", lastLine(log), want)
 				}
 			default:

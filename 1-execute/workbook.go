@@ -70,14 +70,16 @@ func main() {
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // from now on, Ctrl-C kills the program at once
+	}()
 	stdout := newStdout()
 	err := run(ctx, *dbPath, stdout, os.Stderr)
 	err = errors.Join(err, stdout.Flush())
-	interrupted := ctx.Err() != nil
-	stop()
 	switch {
-	case interrupted:
-		fmt.Fprintf(os.Stderr, "%s: interrupted; everything it opened was closed\n", lesson)
+	case ctx.Err() != nil:
+		fmt.Fprintf(os.Stderr, "%s: interrupted; its deferred cleanup ran\n", lesson)
 		os.Exit(130)
 	case err != nil:
 		fmt.Fprintf(os.Stderr, "%s: %v\n", lesson, oneLine(err))
@@ -202,12 +204,12 @@ func advise(ctx context.Context, db *sql.DB, path string, err error, columns ...
 	if !errors.As(err, &sqliteErr) {
 		return err
 	}
-	setup := goRun("00-setup")
+	setup, where := goRun("00-setup")
 	switch sqliteErr.Code {
 	case sqlite3.ErrCantOpen:
-		return adviseCantOpen(path, err, setup)
+		return adviseCantOpen(path, err, setup, where)
 	case sqlite3.ErrNotADB:
-		return fmt.Errorf("%s is not an SQLite database (%w): give -db the file that %s made", path, err, setup)
+		return fmt.Errorf("%s is not an SQLite database (%w): check the -db path; %s%s makes a database to use", path, err, setup, where)
 	case sqlite3.ErrBusy, sqlite3.ErrLocked:
 		return fmt.Errorf("%s is locked by another program that is writing to it (%w): let it finish or close it (a sqlite3 shell or a DB browser with unsaved changes), then run this again", path, err)
 	case sqlite3.ErrReadonly:
@@ -217,7 +219,7 @@ func advise(ctx context.Context, db *sql.DB, path string, err error, columns ...
 			return err
 		}
 		if problem := usersTableProblem(ctx, db, path, columns); problem != "" {
-			return fmt.Errorf("%s (%w): make the guide's table in a new file with %s -db guide.db and give -db guide.db", problem, err, setup)
+			return fmt.Errorf("%s (%w): make the guide's table in a new file with %s -db guide.db%s and give -db guide.db", problem, err, setup, where)
 		}
 	}
 	return err
@@ -225,7 +227,7 @@ func advise(ctx context.Context, db *sql.DB, path string, err error, columns ...
 
 // adviseCantOpen says why SQLite could not open path: SQLite only says that
 // it could not, and the file system says why.
-func adviseCantOpen(path string, err error, setup string) error {
+func adviseCantOpen(path string, err error, setup, where string) error {
 	info, statErr := os.Stat(path)
 	dir := filepath.Dir(path)
 	dirInfo, dirErr := os.Stat(dir)
@@ -238,7 +240,7 @@ func adviseCantOpen(path string, err error, setup string) error {
 		if near := similarFile(path); near != "" {
 			return fmt.Errorf("cannot open %s (%w): there is no such file; did you mean -db %s?", path, err, near)
 		}
-		return fmt.Errorf("cannot open %s (%w): there is no such file; create it with: %s -db %s", path, err, setup, path)
+		return fmt.Errorf("cannot open %s (%w): there is no such file; create it with: %s -db %s%s", path, err, setup, path, where)
 	}
 	return fmt.Errorf("cannot open %s (%w): check that you may read and write it", path, err)
 }
@@ -342,12 +344,12 @@ func queryStrings(ctx context.Context, db *sql.DB, query string) ([]string, erro
 
 // goRun is the command that runs lesson from the current folder: "go run
 // ./00-setup" at the top of the workbook, "go run ../00-setup" inside a
-// lesson folder, or the top-level form with a note where the workbook is
-// not in sight.
-func goRun(lesson string) string {
+// lesson folder. Where the workbook is not in sight, it is the command for
+// the top folder, and where says so, to go at the end of the advice.
+func goRun(lesson string) (command, where string) {
 	cwd, err := os.Getwd()
 	if err != nil {
-		return "go run ./" + lesson
+		return "go run ./" + lesson, " (from the workbook's folder)"
 	}
 	for dir := cwd; ; dir = filepath.Dir(dir) {
 		mod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
@@ -358,17 +360,17 @@ func goRun(lesson string) string {
 			}
 			switch {
 			case rel == ".":
-				return "go run ."
+				return "go run .", ""
 			case !strings.HasPrefix(rel, ".."):
 				rel = "./" + rel
 			}
-			return "go run " + filepath.ToSlash(rel)
+			return "go run " + filepath.ToSlash(rel), ""
 		}
 		if filepath.Dir(dir) == dir {
 			break
 		}
 	}
-	return "go run ./" + lesson + " (in the workbook's folder)"
+	return "go run ./" + lesson, " (from the workbook's folder)"
 }
 
 // querier is what *sql.DB, *sql.Conn and *sql.Tx have in common for queries.

@@ -56,8 +56,8 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return advise(ctx, db, dbPath, err, "id")
 	}
-	if len(ids) == 0 {
-		return fmt.Errorf("the users table in %s has no rows: add the guide's users with %s -db %s", dbPath, goRun("00-setup"), dbPath)
+	if setup, where := goRun("00-setup"); len(ids) == 0 {
+		return fmt.Errorf("the users table in %s has no rows: add the guide's users with %s -db %s%s", dbPath, setup, dbPath, where)
 	}
 	// The same lookups twice: through the one pool, then as the guide does.
 	lookups := slices.Repeat(ids, rounds)

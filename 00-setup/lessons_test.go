@@ -688,3 +688,39 @@ func TestRunAllAndTheTopPageListEveryLesson(t *testing.T) {
 		}
 	}
 }
+
+func TestRowsAndLogLinesKeepTheirOrderOnOneTerminal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds every lesson")
+	}
+	bin := programs(t, "CGO_ENABLED=1")
+	path := newUsersDB(t, guideUsers...)
+	// Stdout and stderr share one file, as on a terminal: the log lines
+	// and the rows must come in the order they happen.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(bin, "0-databaseconnection"), "-db", path)
+	cmd.Dir = t.TempDir()
+	var both bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &both, &both
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\n%s", err, both.String())
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSuffix(both.String(), "\n"), "\n") {
+		if m := logLine.FindStringSubmatch(line); m != nil {
+			line = m[1] + " - " + m[2]
+		}
+		got = append(got, line)
+	}
+	want := []string{
+		"INFO - Opened connection to " + path,
+		"(1, 'Alice Smith', 'alice.smith@example.com', 30)",
+		"(2, 'Bob Johnson', 'bob.johnson@example.com', 45)",
+		"(3, 'Charlie Brown', 'charlie.brown@example.com', 25)",
+		"INFO - Closed connection to " + path,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

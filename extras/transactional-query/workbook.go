@@ -74,7 +74,6 @@ func main() {
 		<-ctx.Done()
 		stop() // from now on, Ctrl-C kills the program at once
 	}()
-	stdout := newStdout()
 	err := run(ctx, *dbPath, stdout, os.Stderr)
 	err = errors.Join(err, stdout.Flush())
 	switch {
@@ -87,21 +86,29 @@ func main() {
 	}
 }
 
-// newStdout buffers standard output as Python does: a line at a time on a
-// terminal, so that rows and log lines appear in the order they happen, and
-// in large blocks into a file or a pipe, where there are often many rows.
-func newStdout() *bufio.Writer {
-	if info, err := os.Stdout.Stat(); err == nil && info.Mode()&fs.ModeCharDevice != 0 {
-		return bufio.NewWriterSize(lineWriter{os.Stdout}, 4096)
-	}
-	return bufio.NewWriterSize(os.Stdout, 64<<10)
+// stdout is the program's standard output, buffered so that a million rows
+// cost a few hundred writes instead of a million. The logger flushes it
+// before each log line, so rows and log lines still appear in the order
+// they happen when both go to one terminal. A mutex lets goroutines share
+// it.
+var stdout = &lockedWriter{w: bufio.NewWriterSize(os.Stdout, 64<<10)}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *bufio.Writer
 }
 
-// lineWriter makes a bufio.Writer flush at every line: it is used only for a
-// terminal, where each write already ends with a newline.
-type lineWriter struct{ w io.Writer }
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
 
-func (l lineWriter) Write(p []byte) (int, error) { return l.w.Write(p) }
+func (l *lockedWriter) Flush() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Flush()
+}
 
 // lessonPath is the lesson's folder as the learner types it after go run,
 // such as "1-execute" or "extras/nested": the build records the package's
@@ -163,7 +170,7 @@ func (h *guideHandler) Handle(_ context.Context, r slog.Record) error {
 	b.WriteByte('\n')
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var err error
+	err := stdout.Flush() // the rows printed so far come first
 	for _, w := range h.out {
 		_, werr := io.WriteString(w, b.String())
 		err = errors.Join(err, werr)

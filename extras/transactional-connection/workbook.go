@@ -457,7 +457,7 @@ func scanRow(rows *sql.Rows) (pyRow, error) {
 type pyRow []any
 
 func (r pyRow) String() string {
-	var b []byte
+	b := make([]byte, 0, 96) // room for a typical row, so it is allocated once
 	b = append(b, '(')
 	for i, v := range r {
 		if i > 0 {
@@ -534,6 +534,10 @@ func appendStrRepr(b []byte, s string) []byte {
 		quote = '"'
 	}
 	b = append(b, quote)
+	if plainASCII(s, quote) {
+		b = append(b, s...) // the common case: nothing to escape
+		return append(b, quote)
+	}
 	for _, r := range s {
 		switch {
 		case r == '\\' || r == rune(quote):
@@ -557,6 +561,17 @@ func appendStrRepr(b []byte, s string) []byte {
 		}
 	}
 	return append(b, quote)
+}
+
+// plainASCII reports whether s is printable ASCII with no backslash and no
+// quote, which Python's repr writes as it is.
+func plainASCII(s string, quote byte) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '\\' || c == quote {
+			return false
+		}
+	}
+	return true
 }
 
 // pyPrintable is Python's str.isprintable for one character: letters,

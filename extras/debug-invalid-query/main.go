@@ -43,7 +43,7 @@ var invalidQueries = []string{
 func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
 	logger, closeLog := newLogger(stderr, "debugging.log")
 	defer closeLog()
-
+	// mode=rw never creates a file; 5000 ms is the driver's default busy timeout.
 	db, err := sql.Open("sqlite3", fileURI(dbPath)+"?mode=rw&_busy_timeout=5000")
 	if err != nil {
 		return err

@@ -437,9 +437,13 @@ func scanRow(rows *sql.Rows) (pyRow, error) {
 		return nil, err
 	}
 	row := make(pyRow, len(columns))
-	dest := make([]any, len(columns))
+	// The pointers Scan fills the row through stay on the stack for up to
+	// 16 columns (append moves them to the heap beyond): a row costs one
+	// allocation fewer, which shows at a million rows.
+	var small [16]any
+	dest := small[:0]
 	for i := range row {
-		dest[i] = &row[i]
+		dest = append(dest, &row[i])
 	}
 	if err := rows.Scan(dest...); err != nil {
 		return nil, err

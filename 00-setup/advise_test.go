@@ -218,3 +218,26 @@ func TestFileURIKeepsTheWholePath(t *testing.T) {
 		}
 	})
 }
+
+func TestAdviseFromALessonFolderPointsAtTheTopsDatabase(t *testing.T) {
+	// The workbook's top, with users.db there, and the learner in a lesson
+	// folder running go run . with the default -db users.db.
+	top := t.TempDir()
+	os.WriteFile(filepath.Join(top, "go.mod"), []byte("module workbook\n\ngo 1.25\n"), 0o644)
+	os.Mkdir(filepath.Join(top, "1-execute"), 0o755)
+	db := newUsersDB(t, guideUsers...)
+	data, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(top, "users.db"), data, 0o644)
+	t.Chdir(filepath.Join(top, "1-execute"))
+
+	err = openError(t, "users.db", "SELECT * FROM users")
+	if err == nil || !strings.Contains(err.Error(), "but there is one at the top of the workbook: give -db ../users.db") {
+		t.Errorf("error %v, want it to point at ../users.db", err)
+	}
+	if _, err := os.Stat("users.db"); !errors.Is(err, os.ErrNotExist) {
+		t.Error("users.db was created in the lesson folder")
+	}
+}

@@ -247,6 +247,9 @@ func adviseCantOpen(path string, err error, setup, where string) error {
 		if near := similarFile(path); near != "" {
 			return fmt.Errorf("cannot open %s (%w): there is no such file; did you mean -db %s?", path, err, near)
 		}
+		if atTop := fromTop(path); atTop != "" {
+			return fmt.Errorf("cannot open %s (%w): there is no such file here, but there is one at the top of the workbook: give -db %s", path, err, atTop)
+		}
 		return fmt.Errorf("cannot open %s (%w): there is no such file; create it with: %s -db %s%s", path, err, setup, path, where)
 	}
 	return fmt.Errorf("cannot open %s (%w): check that you may read and write it", path, err)
@@ -280,6 +283,43 @@ func similarFile(path string) string {
 	return best
 }
 
+// fromTop looks for a relative path at the top of the workbook when the
+// program runs in a folder below it, as "go run ." in a lesson folder does,
+// and returns the path to it from here, or "".
+func fromTop(path string) string {
+	top, ok := workbookTop()
+	cwd, err := os.Getwd()
+	if !ok || err != nil || filepath.IsAbs(path) || top == cwd {
+		return ""
+	}
+	if _, err := os.Stat(filepath.Join(top, path)); err != nil {
+		return ""
+	}
+	rel, err := filepath.Rel(cwd, filepath.Join(top, path))
+	if err != nil {
+		return ""
+	}
+	return rel
+}
+
+// workbookTop is the top folder of the workbook that holds the current
+// folder, where go.mod says "module workbook".
+func workbookTop() (string, bool) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	for dir := cwd; ; dir = filepath.Dir(dir) {
+		mod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.HasPrefix(string(mod), "module workbook\n") {
+			return dir, true
+		}
+		if filepath.Dir(dir) == dir {
+			return "", false
+		}
+	}
+}
+
 // editDistance counts the letters to insert, delete or change to turn a
 // into b (Levenshtein's distance).
 func editDistance(a, b string) int {
@@ -307,7 +347,7 @@ func editDistance(a, b string) int {
 // lacks one of columns. It returns "" when the table is as the query needs.
 func usersTableProblem(ctx context.Context, db *sql.DB, path string, columns []string) string {
 	if info, err := os.Stat(path); err == nil && info.Size() == 0 {
-		return fmt.Sprintf("%s is an empty file with no tables: Python's sqlite3.connect leaves one behind when it is given a path that did not exist", path)
+		return fmt.Sprintf("%s is an empty file with no tables: Python's sqlite3.connect leaves one behind when it is given a path that did not exist, and so does a 00-setup stopped before its commit", path)
 	}
 	tables, err := queryStrings(ctx, db, "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name")
 	if err != nil {
@@ -354,30 +394,21 @@ func queryStrings(ctx context.Context, db *sql.DB, query string) ([]string, erro
 // lesson folder. Where the workbook is not in sight, it is the command for
 // the top folder, and where says so, to go at the end of the advice.
 func goRun(lesson string) (command, where string) {
+	top, ok := workbookTop()
 	cwd, err := os.Getwd()
-	if err != nil {
+	if !ok || err != nil {
 		return "go run ./" + lesson, " (from the workbook's folder)"
 	}
-	for dir := cwd; ; dir = filepath.Dir(dir) {
-		mod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.HasPrefix(string(mod), "module workbook\n") {
-			rel, err := filepath.Rel(cwd, filepath.Join(dir, lesson))
-			if err != nil {
-				break
-			}
-			switch {
-			case rel == ".":
-				return "go run .", ""
-			case !strings.HasPrefix(rel, ".."):
-				rel = "./" + rel
-			}
-			return "go run " + filepath.ToSlash(rel), ""
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
+	rel, err := filepath.Rel(cwd, filepath.Join(top, lesson))
+	switch {
+	case err != nil:
+		return "go run ./" + lesson, " (from the workbook's folder)"
+	case rel == ".":
+		return "go run .", ""
+	case !strings.HasPrefix(rel, ".."):
+		rel = "./" + rel
 	}
-	return "go run ./" + lesson, " (from the workbook's folder)"
+	return "go run " + filepath.ToSlash(rel), ""
 }
 
 // querier is what *sql.DB, *sql.Conn and *sql.Tx have in common for queries.

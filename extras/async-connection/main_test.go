@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -130,7 +129,7 @@ Users older than 40:
 				t.Errorf("stdout:\n%s\nwant:\n%s", stdout, tt.want)
 			}
 			if python := pythonWith(t, "aiosqlite"); python != "" {
-				if py := pythonPrints(t, python, filepath.Dir(path), pythonListing); stdout != py {
+				if py := runPython(t, python, filepath.Dir(path), pythonListing); stdout != py {
 					t.Errorf("stdout:\n%s\nPython prints:\n%s", stdout, py)
 				}
 			}
@@ -428,26 +427,12 @@ func TestExperimentNoBusyTimeout(t *testing.T) {
 func runLesson(t *testing.T, ctx context.Context, path string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, log bytes.Buffer
-	before := openFiles(path)
+	before := openDescriptors(path)
 	inDir(t.TempDir(), func() { err = run(ctx, path, &out, &log) })
-	if after := openFiles(path); len(after) > len(before) {
+	if after := openDescriptors(path); len(after) > len(before) {
 		t.Errorf("%s is still open after run: a connection was not closed", path)
 	}
 	return out.String(), log.String(), err
-}
-
-// openFiles lists the descriptors by which this process has the file at
-// path (or its journal) open, as Linux shows them in /proc/self/fd;
-// elsewhere it finds none.
-func openFiles(path string) []string {
-	fds, _ := os.ReadDir("/proc/self/fd")
-	var open []string
-	for _, fd := range fds {
-		if target, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && strings.HasPrefix(target, path) {
-			open = append(open, fd.Name())
-		}
-	}
-	return open
 }
 
 // openPool opens path as the lesson does; Cleanup closes the pool and
@@ -474,85 +459,4 @@ func foreignKeys(t *testing.T, db *sql.DB) int {
 		t.Fatal(err)
 	}
 	return on
-}
-
-// makeDB is newUsersDB for Example, which has no *testing.T.
-func makeDB(path string, setup ...string) error {
-	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rwc")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	for _, stmt := range setup {
-		if _, err := db.Exec(stmt); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// inDir runs fn with dir as the current folder, then goes back.
-func inDir(dir string, fn func()) {
-	old, err := os.Getwd()
-	if err != nil {
-		panic(err)
-	}
-	if err := os.Chdir(dir); err != nil {
-		panic(err)
-	}
-	defer os.Chdir(old)
-	fn()
-}
-
-// dirEntries lists the names in dir.
-func dirEntries(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	return names
-}
-
-// pythonWith returns the path of a Python 3 that can import module, or ""
-// (and logs why) when there is none. It asks each Python once per module.
-func pythonWith(t *testing.T, module string) string {
-	t.Helper()
-	python, found := pythons[module]
-	if !found {
-		for _, candidate := range []string{"python3", "/usr/bin/python3"} {
-			// sys.executable skips a version manager's shim next time.
-			out, err := exec.Command(candidate, "-c", "import sys, "+module+"; print(sys.executable)").Output()
-			if err == nil {
-				python = strings.TrimSpace(string(out))
-				break
-			}
-		}
-		pythons[module] = python
-	}
-	if python == "" {
-		t.Logf("no python3 with %s: stdout checked against the test's own expectation only", module)
-	}
-	return python
-}
-
-// pythons caches pythonWith's answers.
-var pythons = map[string]string{}
-
-// pythonPrints runs script with python in dir and returns its stdout.
-func pythonPrints(t *testing.T, python, dir, script string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, python, "-c", script)
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python: %v", err)
-	}
-	return string(out)
 }

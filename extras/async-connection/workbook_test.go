@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,17 +28,27 @@ import (
 func newUsersDB(t testing.TB, setup ...string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "users.db")
-	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rwc")
-	if err != nil {
+	if err := makeDB(path, setup...); err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	return path
+}
+
+// makeDB makes the database file at path and runs each SQL statement of
+// setup in it: newUsersDB for TestMain and Examples, which have no
+// *testing.T.
+func makeDB(path string, setup ...string) error {
+	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rwc")
+	if err != nil {
+		return err
+	}
 	for _, stmt := range setup {
 		if _, err := db.ExecContext(context.Background(), stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
+			db.Close()
+			return fmt.Errorf("%s: %w", stmt, err)
 		}
 	}
-	return path
+	return db.Close()
 }
 
 // guideUsers is the guide's users table with its three users, for
@@ -62,6 +73,133 @@ func assertNothingOpen(t testing.TB, db *sql.DB) {
 	if s := db.Stats(); s.OpenConnections != 0 || s.InUse != 0 {
 		t.Errorf("db.Stats: %d open, %d in use; want nothing left open", s.OpenConnections, s.InUse)
 	}
+}
+
+// intoScratchFolder makes a new folder holding the guide's users.db, as
+// 00-setup makes it, and makes it the current folder, where the lesson
+// writes its log. back goes back and removes the folder.
+func intoScratchFolder() (back func(), err error) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", filepath.Base(cwd)+"-")
+	if err != nil {
+		return nil, err
+	}
+	if err = makeDB(filepath.Join(dir, "users.db"), guideUsers...); err == nil {
+		err = os.Chdir(dir)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return func() { os.Chdir(cwd); os.RemoveAll(dir) }, nil
+}
+
+// lessonFolder is the lesson's source folder, where its page is, when
+// runInScratchFolder runs the tests elsewhere: tests that read the page or
+// make an experiment go back there with t.Chdir.
+var lessonFolder string
+
+// runInScratchFolder runs the tests and examples in a folder made by
+// intoScratchFolder, as a learner's folder would be, so that the log file
+// lands there and not in the source tree. TestMain gives its result to
+// os.Exit.
+func runInScratchFolder(m *testing.M) int {
+	folder, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	back, err := intoScratchFolder()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer back()
+	lessonFolder = folder
+	return m.Run()
+}
+
+// inDir runs fn with dir as the current folder, then goes back.
+func inDir(dir string, fn func()) {
+	old, err := os.Getwd()
+	if err != nil {
+		panic(err)
+	}
+	if err := os.Chdir(dir); err != nil {
+		panic(err)
+	}
+	defer os.Chdir(old)
+	fn()
+}
+
+// dirEntries lists the names in dir.
+func dirEntries(t testing.TB, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// openDescriptors lists the descriptors by which this process has the file
+// at path (or its journal) open, as Linux shows them in /proc/self/fd;
+// elsewhere it finds none.
+func openDescriptors(path string) []string {
+	fds, _ := os.ReadDir("/proc/self/fd")
+	var open []string
+	for _, fd := range fds {
+		if target, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && strings.HasPrefix(target, path) {
+			open = append(open, fd.Name())
+		}
+	}
+	return open
+}
+
+// pythonWith returns the path of a Python 3 that can import module, or ""
+// (and logs why) when there is none. It asks each Python once per module.
+func pythonWith(t testing.TB, module string) string {
+	t.Helper()
+	python, found := pythons[module]
+	if !found {
+		for _, candidate := range []string{"python3", "/usr/bin/python3"} {
+			// sys.executable skips a version manager's shim next time.
+			out, err := exec.Command(candidate, "-c", "import sys, "+module+"; print(sys.executable)").Output()
+			if err == nil {
+				python = strings.TrimSpace(string(out))
+				break
+			}
+		}
+		pythons[module] = python
+	}
+	if python == "" {
+		t.Logf("no python3 with %s: stdout checked against the test's own expectation only", module)
+	}
+	return python
+}
+
+// pythons caches pythonWith's answers.
+var pythons = map[string]string{}
+
+// runPython runs script with python in dir and returns its stdout.
+func runPython(t testing.TB, python, dir, script string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, python, "-c", script)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python: %v", err)
+	}
+	return string(out)
 }
 
 // logLine is one line of the guide's log format.

@@ -34,10 +34,7 @@ func Example() {
 }
 
 func TestPageShowsTheOutput(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "users.db")
-	if err := makeGuideDB(path); err != nil {
-		t.Fatal(err)
-	}
+	path := newUsersDB(t, guideUsers...)
 	t.Chdir(filepath.Dir(path))
 	var stdout, stderr bytes.Buffer
 	if err := run(context.Background(), "users.db", &stdout, &stderr); err != nil {
@@ -256,43 +253,7 @@ func TestExperimentNoDeferredRollback(t *testing.T) {
 	})
 }
 
-// lessonFolder is the lesson's source folder, where its page is; tests that
-// read the page or make an experiment go back there with t.Chdir.
-var lessonFolder string
-
 // TestMain runs the tests and the example in a new folder holding the
 // guide's users.db, as a learner's folder would, so that the log file lands
 // there and not in the source tree.
-func TestMain(m *testing.M) {
-	var err error
-	lessonFolder, err = os.Getwd()
-	dir, err2 := os.MkdirTemp("", "debug-locked-test-")
-	if err = errors.Join(err, err2); err == nil {
-		err = os.Chdir(dir)
-	}
-	if err == nil {
-		err = makeGuideDB("users.db")
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// makeGuideDB makes the guide's users table in a new file at path.
-func makeGuideDB(path string) error {
-	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rwc")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	for _, stmt := range guideUsers {
-		if _, err := db.Exec(stmt); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func TestMain(m *testing.M) { os.Exit(runInScratchFolder(m)) }

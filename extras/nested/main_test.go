@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -88,7 +87,7 @@ func TestRunPrintsWhatPythonPrints(t *testing.T) {
 				t.Errorf("stdout:\n%s\nwant:\n%s", stdout, tt.want)
 			}
 			if python := pythonWith(t, "sqlite3"); python != "" {
-				if py := pythonPrints(t, python, filepath.Dir(path), pythonListing); stdout != py {
+				if py := runPython(t, python, filepath.Dir(path), pythonListing); stdout != py {
 					t.Errorf("stdout:\n%s\nPython prints:\n%s", stdout, py)
 				}
 			}
@@ -211,7 +210,7 @@ func TestDBCloseLeavesTheConnectionThatRowsHold(t *testing.T) {
 	if s := db.Stats(); s.OpenConnections != 1 || s.InUse != 1 {
 		t.Errorf("after db.Close: %d open, %d in use, want the rows' 1 and 1", s.OpenConnections, s.InUse)
 	}
-	if len(openFiles(path)) == 0 {
+	if len(openDescriptors(path)) == 0 {
 		t.Error("the file was closed by db.Close, want it open while the rows are")
 	}
 	var names []string
@@ -318,7 +317,7 @@ func assertLog(t *testing.T, name, log string, want []string) {
 // assertNoneOpen fails if this process still has the file at path open.
 func assertNoneOpen(t *testing.T, path string) {
 	t.Helper()
-	if open := openFiles(path); len(open) > 0 {
+	if open := openDescriptors(path); len(open) > 0 {
 		t.Errorf("%s is still open: a connection was not closed", path)
 	}
 }
@@ -329,9 +328,9 @@ func assertNoneOpen(t *testing.T, path string) {
 func runLesson(t *testing.T, ctx context.Context, path string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, log bytes.Buffer
-	before, goroutines := openFiles(path), runtime.NumGoroutine()
+	before, goroutines := openDescriptors(path), runtime.NumGoroutine()
 	inDir(t.TempDir(), func() { err = run(ctx, path, &out, &log) })
-	if after := openFiles(path); len(after) > len(before) {
+	if after := openDescriptors(path); len(after) > len(before) {
 		t.Errorf("%s is still open after run: a connection was not closed", path)
 	}
 	// An open pool keeps a goroutine of its own, even with no connection
@@ -343,99 +342,4 @@ func runLesson(t *testing.T, ctx context.Context, path string) (stdout, stderr s
 		}
 	}
 	return out.String(), log.String(), err
-}
-
-// openFiles lists the descriptors by which this process has the file at
-// path (or its journal) open, as Linux shows them in /proc/self/fd;
-// elsewhere it finds none.
-func openFiles(path string) []string {
-	fds, _ := os.ReadDir("/proc/self/fd")
-	var open []string
-	for _, fd := range fds {
-		if target, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && strings.HasPrefix(target, path) {
-			open = append(open, fd.Name())
-		}
-	}
-	return open
-}
-
-// makeDB is newUsersDB for Example, which has no *testing.T.
-func makeDB(path string, setup ...string) error {
-	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rwc")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	for _, stmt := range setup {
-		if _, err := db.Exec(stmt); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// inDir runs fn with dir as the current folder, then goes back.
-func inDir(dir string, fn func()) {
-	old, err := os.Getwd()
-	if err != nil {
-		panic(err)
-	}
-	if err := os.Chdir(dir); err != nil {
-		panic(err)
-	}
-	defer os.Chdir(old)
-	fn()
-}
-
-// dirEntries lists the names in dir.
-func dirEntries(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	return names
-}
-
-// pythonWith returns the path of a Python 3 that can import module, or ""
-// (and logs why) when there is none. It asks each Python once per module.
-func pythonWith(t *testing.T, module string) string {
-	t.Helper()
-	python, found := pythons[module]
-	if !found {
-		for _, candidate := range []string{"python3", "/usr/bin/python3"} {
-			// sys.executable skips a version manager's shim next time.
-			out, err := exec.Command(candidate, "-c", "import sys, "+module+"; print(sys.executable)").Output()
-			if err == nil {
-				python = strings.TrimSpace(string(out))
-				break
-			}
-		}
-		pythons[module] = python
-	}
-	if python == "" {
-		t.Logf("no python3 with %s: stdout checked against the test's own expectation only", module)
-	}
-	return python
-}
-
-// pythons caches pythonWith's answers.
-var pythons = map[string]string{}
-
-// pythonPrints runs script with python in dir and returns its stdout.
-func pythonPrints(t *testing.T, python, dir, script string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, python, "-c", script)
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python: %v", err)
-	}
-	return string(out)
 }

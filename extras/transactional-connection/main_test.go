@@ -530,34 +530,3 @@ func recovered(fn func()) (value any) {
 	fn()
 	return nil
 }
-
-// intoScratchFolder moves into a new folder holding the guide's users.db,
-// and returns the function that moves back and removes it.
-func intoScratchFolder() (func(), error) {
-	dir, err := os.MkdirTemp("", "transactional-connection-")
-	if err != nil {
-		return nil, err
-	}
-	cwd, err := os.Getwd()
-	if err == nil {
-		err = os.Chdir(dir)
-	}
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	restore := func() { os.Chdir(cwd); os.RemoveAll(dir) }
-	db, err := sql.Open("sqlite3", "file:users.db?mode=rwc")
-	if err != nil {
-		restore()
-		return nil, err
-	}
-	defer db.Close()
-	for _, stmt := range guideUsers {
-		if _, err := db.Exec(stmt); err != nil {
-			restore()
-			return nil, err
-		}
-	}
-	return restore, nil
-}

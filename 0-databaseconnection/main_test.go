@@ -23,7 +23,11 @@ import (
 // The guide's expected output for Task 0 (section 4.1.4). The log lines go
 // to stderr, discarded here; TestRunLogsOpenAndClose checks them.
 func Example() {
-	defer inGuideFolder()()
+	back, err := intoScratchFolder()
+	if err != nil {
+		panic(err)
+	}
+	defer back()
 	if err := run(context.Background(), "users.db", os.Stdout, io.Discard); err != nil {
 		fmt.Println(err)
 	}
@@ -31,37 +35,6 @@ func Example() {
 	// (1, 'Alice Smith', 'alice.smith@example.com', 30)
 	// (2, 'Bob Johnson', 'bob.johnson@example.com', 45)
 	// (3, 'Charlie Brown', 'charlie.brown@example.com', 25)
-}
-
-// inGuideFolder makes a scratch folder holding users.db with the guide's
-// three users, as 00-setup makes it, and makes it the current folder, where
-// the lesson appends to connection.log. The function it returns goes back.
-func inGuideFolder() (back func()) {
-	dir, err := os.MkdirTemp("", "0-databaseconnection-")
-	if err != nil {
-		panic(err)
-	}
-	db, err := sql.Open("sqlite3", fileURI(filepath.Join(dir, "users.db"))+"?mode=rwc")
-	if err != nil {
-		panic(err)
-	}
-	defer db.Close()
-	for _, stmt := range guideUsers {
-		if _, err := db.Exec(stmt); err != nil {
-			panic(err)
-		}
-	}
-	cwd, err := os.Getwd()
-	if err != nil {
-		panic(err)
-	}
-	if err := os.Chdir(dir); err != nil {
-		panic(err)
-	}
-	return func() {
-		os.Chdir(cwd)
-		os.RemoveAll(dir)
-	}
 }
 
 // lesson is what one run of the lesson did.

@@ -25,44 +25,17 @@ import (
 // The guide's expected output for Task 1 (section 4.2.4). The log lines go
 // to stderr, discarded here; TestRunLogsQueryAndClose checks them.
 func Example() {
-	defer inGuideFolder()()
+	back, err := intoScratchFolder()
+	if err != nil {
+		panic(err)
+	}
+	defer back()
 	if err := run(context.Background(), "users.db", os.Stdout, io.Discard); err != nil {
 		fmt.Println(err)
 	}
 	// Output:
 	// (1, 'Alice Smith', 'alice.smith@example.com', 30)
 	// (2, 'Bob Johnson', 'bob.johnson@example.com', 45)
-}
-
-// inGuideFolder makes a scratch folder holding users.db with the guide's
-// three users, as 00-setup makes it, and makes it the current folder, where
-// the lesson appends to query.log. The function it returns goes back.
-func inGuideFolder() (back func()) {
-	dir, err := os.MkdirTemp("", "1-execute-")
-	if err != nil {
-		panic(err)
-	}
-	db, err := sql.Open("sqlite3", fileURI(filepath.Join(dir, "users.db"))+"?mode=rwc")
-	if err != nil {
-		panic(err)
-	}
-	defer db.Close()
-	for _, stmt := range guideUsers {
-		if _, err := db.Exec(stmt); err != nil {
-			panic(err)
-		}
-	}
-	cwd, err := os.Getwd()
-	if err != nil {
-		panic(err)
-	}
-	if err := os.Chdir(dir); err != nil {
-		panic(err)
-	}
-	return func() {
-		os.Chdir(cwd)
-		os.RemoveAll(dir)
-	}
 }
 
 // lesson is what one run of the lesson did.

@@ -40,17 +40,7 @@ func testMain(m *testing.M) (int, error) {
 	}
 	defer os.RemoveAll(dir)
 	scratchDir = dir
-	db, err := sql.Open("sqlite3", fileURI(filepath.Join(dir, "users.db"))+"?mode=rwc")
-	if err != nil {
-		return 0, err
-	}
-	for _, stmt := range guideUsers {
-		if _, err := db.Exec(stmt); err != nil {
-			db.Close()
-			return 0, err
-		}
-	}
-	if err := db.Close(); err != nil {
+	if err := makeDB(filepath.Join(dir, "users.db"), guideUsers...); err != nil {
 		return 0, err
 	}
 	return m.Run(), nil

@@ -19,21 +19,15 @@ import (
 
 // The lesson prints the guide's output of section 4.3 on the guide's table.
 func Example() {
-	dir, err := os.MkdirTemp("", "example")
+	back, err := intoScratchFolder()
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer os.RemoveAll(dir)
-	if err := makeDB(filepath.Join(dir, "users.db"), guideUsers...); err != nil {
+	defer back()
+	if err := run(context.Background(), "users.db", os.Stdout, io.Discard); err != nil {
 		fmt.Println(err)
-		return
 	}
-	inDir(dir, func() {
-		if err := run(context.Background(), "users.db", os.Stdout, io.Discard); err != nil {
-			fmt.Println(err)
-		}
-	})
 	// Output:
 	// All users:
 	// (1, 'Alice Smith', 'alice.smith@example.com', 30)

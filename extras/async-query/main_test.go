@@ -22,21 +22,15 @@ import (
 // The lesson's stdout. The times it prints are the lesson's own constants,
 // not measured ones, so the output is the same on every run.
 func Example() {
-	dir, err := os.MkdirTemp("", "example")
+	back, err := intoScratchFolder()
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer os.RemoveAll(dir)
-	if err := makeDB(filepath.Join(dir, "users.db"), guideUsers...); err != nil {
+	defer back()
+	if err := run(context.Background(), "users.db", os.Stdout, io.Discard); err != nil {
 		fmt.Println(err)
-		return
 	}
-	inDir(dir, func() {
-		if err := run(context.Background(), "users.db", os.Stdout, io.Discard); err != nil {
-			fmt.Println(err)
-		}
-	})
 	// Output:
 	// Users older than 40:
 	// (2, 'Bob Johnson', 'bob.johnson@example.com', 45)

@@ -20,21 +20,15 @@ import (
 
 // The lesson prints what the guide's Listing 8 prints on the guide's table.
 func Example() {
-	dir, err := os.MkdirTemp("", "example")
+	back, err := intoScratchFolder()
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer os.RemoveAll(dir)
-	if err := makeDB(filepath.Join(dir, "users.db"), guideUsers...); err != nil {
+	defer back()
+	if err := run(context.Background(), "users.db", os.Stdout, io.Discard); err != nil {
 		fmt.Println(err)
-		return
 	}
-	inDir(dir, func() {
-		if err := run(context.Background(), "users.db", os.Stdout, io.Discard); err != nil {
-			fmt.Println(err)
-		}
-	})
 	// Output:
 	// [(1, 'Alice Smith', 'alice.smith@example.com', 30), (2, 'Bob Johnson', 'bob.johnson@example.com', 45), (3, 'Charlie Brown', 'charlie.brown@example.com', 25)]
 }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -531,8 +530,6 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
-
-func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // The experiments of the page's "Try it", each made on a copy of the
 // workbook.

@@ -296,8 +296,6 @@ func TestMistypedPathCreatesNothing(t *testing.T) {
 	}
 }
 
-func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
 // execute runs ExecuteQuery with a 10-second deadline and closes what it
 // returns; it gives the rows as Python prints them.
 func execute(t *testing.T, path, query string, params ...any) ([]string, error) {

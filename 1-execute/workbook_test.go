@@ -13,6 +13,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -201,6 +202,10 @@ func runPython(t testing.TB, python, dir, script string) string {
 	}
 	return string(out)
 }
+
+// discard is a logger that drops every record, for tests that do not read
+// the log.
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // logLine is one line of the guide's log format.
 var logLine = regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} - (INFO|WARNING|ERROR) - (.*)$`)

@@ -85,7 +85,7 @@ func BenchmarkRun(b *testing.B) {
 func BenchmarkFetchConcurrently(b *testing.B) {
 	db, _ := openBenchDatabase(b)
 	for b.Loop() {
-		if _, _, err := fetchConcurrently(context.Background(), db, discardLogger()); err != nil {
+		if _, _, err := fetchConcurrently(context.Background(), db, discard()); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -95,10 +95,10 @@ func BenchmarkFetchOneAfterTheOther(b *testing.B) {
 	db, _ := openBenchDatabase(b)
 	ctx := context.Background()
 	for b.Loop() {
-		if _, err := asyncFetchUsers(ctx, db, discardLogger()); err != nil {
+		if _, err := asyncFetchUsers(ctx, db, discard()); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := asyncFetchOlderUsers(ctx, db, discardLogger(), 40); err != nil {
+		if _, err := asyncFetchOlderUsers(ctx, db, discard(), 40); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -451,7 +451,7 @@ func TestFetchesRunAtTheSameTime(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	go func() {
-		all, older, err := fetchConcurrently(ctx, db, discardLogger())
+		all, older, err := fetchConcurrently(ctx, db, discard())
 		done <- result{all, older, err}
 	}()
 
@@ -487,7 +487,7 @@ func TestAFailingFetchCancelsTheOther(t *testing.T) {
 			SELECT i AS id, CASE WHEN i = 1 THEN CAST(X'FF' AS TEXT) ELSE 'user' END AS name, i % 40 AS age FROM n`))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	all, older, err := fetchConcurrently(ctx, db, discardLogger())
+	all, older, err := fetchConcurrently(ctx, db, discard())
 	if ctx.Err() != nil {
 		t.Errorf("the other fetch ran on until the test's deadline: nothing canceled it")
 	}
@@ -524,7 +524,7 @@ func TestAFailedScanReleasesTheConnection(t *testing.T) {
 	db := openLikeTheLesson(t, newUsersDB(t,
 		`CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER)`,
 		`INSERT INTO users VALUES (1, 'Ann', 30), (2, CAST(X'FF' AS TEXT), 45)`))
-	if _, err := asyncFetchUsers(context.Background(), db, discardLogger()); err == nil {
+	if _, err := asyncFetchUsers(context.Background(), db, discard()); err == nil {
 		t.Fatal("asyncFetchUsers succeeded on a name that is not UTF-8")
 	}
 	if inUse := db.Stats().InUse; inUse != 0 {
@@ -540,7 +540,7 @@ func TestAnErrorAfterTheFirstRowFailsTheFetch(t *testing.T) {
 		`CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, age INTEGER)`,
 		`INSERT INTO people VALUES (1, 'Ann', 30), (2, 'Bob', 45), (3, 'Cy', 50)`,
 		`CREATE VIEW users AS SELECT id, name, CASE WHEN id = 2 THEN abs(1 - 9223372036854775807 - id) ELSE age END AS age FROM people`))
-	users, err := asyncFetchUsers(context.Background(), db, discardLogger())
+	users, err := asyncFetchUsers(context.Background(), db, discard())
 	if err == nil || !strings.Contains(err.Error(), "integer overflow") {
 		t.Errorf("asyncFetchUsers returned %d row(s) and error %v: an error after the first row was taken for the end of the rows", len(users), err)
 	}
@@ -549,7 +549,7 @@ func TestAnErrorAfterTheFirstRowFailsTheFetch(t *testing.T) {
 func TestAsyncFetchOlderUsersBindsTheAge(t *testing.T) {
 	db := openLikeTheLesson(t, newUsersDB(t, guideUsers...))
 	for age, want := range map[int]int{24: 3, 29: 2, 44: 1, 45: 0} {
-		users, err := asyncFetchOlderUsers(context.Background(), db, discardLogger(), age)
+		users, err := asyncFetchOlderUsers(context.Background(), db, discard(), age)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -575,8 +575,6 @@ func (h *cancelOnLog) Handle(context.Context, slog.Record) error {
 }
 func (h *cancelOnLog) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h *cancelOnLog) WithGroup(string) slog.Handler      { return h }
-
-func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // openLikeTheLesson opens path as run does. When the test ends, it closes
 // the pool and checks that nothing was left open.

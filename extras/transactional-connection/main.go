@@ -54,8 +54,7 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) (err erro
 		logger.Info("Closed connection to " + dbPath)
 	}()
 
-	err = withTransaction(ctx, db, logger, func(tx *sql.Tx) error { return resetAccounts(ctx, tx) })
-	if err != nil {
+	if err := withTransaction(ctx, db, logger, func(tx *sql.Tx) error { return resetAccounts(ctx, tx) }); err != nil {
 		return advise(ctx, db, dbPath, err)
 	}
 	if err := printAccounts(ctx, db, stdout); err != nil {
@@ -90,9 +89,10 @@ func withTransaction(ctx context.Context, db *sql.DB, logger *slog.Logger, fn fu
 	if err != nil {
 		return err
 	}
-	// Every way out but Commit rolls back here: an error from fn, a panic,
-	// runtime.Goexit (t.Fatal). That frees the write lock and the pool's
-	// connection. After Commit it does nothing (it returns sql.ErrTxDone).
+	// Every way out but Commit rolls back here (an error, a panic, t.Fatal),
+	// freeing the write lock and the connection. After Commit it does nothing
+	// (sql.ErrTxDone); so too once a canceled ctx has made database/sql roll
+	// back by itself, on a goroutine of its own that frees them a moment later.
 	defer tx.Rollback()
 
 	if err := fn(tx); err != nil {

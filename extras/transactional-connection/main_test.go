@@ -216,6 +216,10 @@ func TestWithTransaction(t *testing.T) {
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("withTransaction error = %v, want context.Canceled", err)
 		}
+		// The cancel made database/sql roll back on a goroutine of its own,
+		// so the deferred Rollback returned sql.ErrTxDone at once: the
+		// connection comes back when that goroutine is done, not before.
+		waitForConnections(t, db, 5*time.Second)
 		assertAccounts(t, db, 100, 50)
 	})
 }
@@ -436,6 +440,17 @@ func assertWriteLockFree(t *testing.T, path string) {
 
 // assertAccounts reads Alice's and Bob's balances afresh, with nothing of
 // the pool in use.
+// waitForConnections waits until no connection of db is in use, and fails
+// the test if one still is after limit.
+func waitForConnections(t *testing.T, db *sql.DB, limit time.Duration) {
+	t.Helper()
+	for start := time.Now(); db.Stats().InUse != 0; time.Sleep(time.Millisecond) {
+		if time.Since(start) > limit {
+			t.Fatalf("%d connections still in use %v after the transaction, want 0", db.Stats().InUse, limit)
+		}
+	}
+}
+
 func assertAccounts(t *testing.T, db *sql.DB, alice, bob int) {
 	t.Helper()
 	if s := db.Stats(); s.InUse != 0 {

@@ -717,3 +717,12 @@ func TestExperimentRowsLeftOpen(t *testing.T) {
 		fails:   true,
 	})
 }
+
+func TestExperimentAStatementLeftOpen(t *testing.T) {
+	runExperiment(t, experiment{
+		file: "main.go", old: "\tdefer stmt.Close() // the rows keep it open until they are closed\n", new: "",
+		command: "go test -run TestCursorClosesItsStatement ./1-execute",
+		want:    []string{"3 prepared statements still open after 3 queries, want 0"},
+		fails:   true,
+	})
+}

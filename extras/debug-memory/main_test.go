@@ -10,9 +10,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The lesson on the guide's users.db, which TestMain made in the folder
@@ -54,6 +56,31 @@ func TestRunTwiceInOneProcess(t *testing.T) {
 			t.Fatalf("run %d: %v", i+1, err)
 		}
 	}
+}
+
+// TestRunClosesEveryPool guards the deferred Close of each of run's four
+// pools. A plain ":memory:" pool that nobody closes frees nothing before the
+// program ends; each open pool keeps a goroutine of database/sql's, which
+// db.Close ends.
+func TestRunClosesEveryPool(t *testing.T) {
+	t.Chdir(t.TempDir())
+	path := newUsersDB(t, guideUsers...)
+	before := openPools()
+	if err := run(context.Background(), path, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	// The goroutine ends a moment after Close returns.
+	for start := time.Now(); openPools() > before; time.Sleep(time.Millisecond) {
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("%d pools still open after run, want 0", openPools()-before)
+		}
+	}
+}
+
+// openPools counts the *sql.DB pools of this process not yet closed.
+func openPools() int {
+	buf := make([]byte, 1<<20)
+	return strings.Count(string(buf[:runtime.Stack(buf, true)]), "database/sql.(*DB).connectionOpener(")
 }
 
 func TestCopyThenCount(t *testing.T) {

@@ -585,3 +585,7 @@ func TestExperimentNoPatienceForAnotherProgram(t *testing.T) {
 		fails:   true,
 	})
 }
+
+// pageCitations are the lines of main.go that README.md cites by number:
+// none, for the page quotes its lines instead.
+var pageCitations []citation

@@ -42,38 +42,19 @@ func TestPageShowsTheOutput(t *testing.T) {
 	assertPageShows(t, "```\n"+strings.Join(pyRows(t, path, "SELECT * FROM users"), "\n")+"\n```\n")
 }
 
-// TestPageCitesMainGoLines checks that the lines of main.go that the page
-// cites by number hold the code it says they hold.
-func TestPageCitesMainGoLines(t *testing.T) {
-	src, err := os.ReadFile("main.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(src), "\n")
-	for _, c := range []struct {
-		cite string
-		line int
-		code string
-	}{
-		{"Line 42 opens", 42, `sql.Open("sqlite3", fileURI(dbPath)+"?mode=rwc&_txlock=immediate&_busy_timeout=5000")`},
-		{"Line 48, `defer db.Close()`", 48, "defer db.Close()"},
-		{"Lines 86 to 92", 86, "tx, err := db.BeginTx(ctx, nil)"},
-		{"Lines 86 to 92", 92, "defer tx.Rollback()"},
-		{"Lines 99 to 107", 99, "tx.PrepareContext(ctx, insertUser)"},
-		{"Lines 99 to 107", 104, "insert.ExecContext(ctx, u.name, u.email, u.age)"},
-		{"Lines 99 to 107", 107, "}"},
-		{"Line 117, `return tx.Commit()`", 117, "return tx.Commit()"},
-		{"Line 51 turns", 51, "error creating database"},
-		{"(lines 70 and\n  71:", 70, "const insertUser = `INSERT INTO users (name, email, age)"},
-		{"(lines 70 and\n  71:", 71, "SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM users WHERE email = ?2)`"},
-	} {
-		if !strings.Contains(page(t), c.cite) {
-			t.Errorf("README.md no longer says %q", c.cite)
-		}
-		if c.line > len(lines) || !strings.Contains(lines[c.line-1], c.code) {
-			t.Errorf("README.md says %q, but main.go's line %d does not hold %q", c.cite, c.line, c.code)
-		}
-	}
+// pageCitations are the lines of main.go that README.md cites by number.
+var pageCitations = []citation{
+	{"Line 42 opens", 42, `sql.Open("sqlite3", fileURI(dbPath)+"?mode=rwc&_txlock=immediate&_busy_timeout=5000")`},
+	{"Line 48, `defer db.Close()`", 48, "defer db.Close()"},
+	{"Lines 86 to 92", 86, "tx, err := db.BeginTx(ctx, nil)"},
+	{"Lines 86 to 92", 92, "defer tx.Rollback()"},
+	{"Lines 99 to 107", 99, "tx.PrepareContext(ctx, insertUser)"},
+	{"Lines 99 to 107", 104, "insert.ExecContext(ctx, u.name, u.email, u.age)"},
+	{"Lines 99 to 107", 107, "}"},
+	{"Line 117, `return tx.Commit()`", 117, "return tx.Commit()"},
+	{"Line 51 turns", 51, "error creating database"},
+	{"(lines 70 and\n  71:", 70, "const insertUser = `INSERT INTO users (name, email, age)"},
+	{"(lines 70 and\n  71:", 71, "SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM users WHERE email = ?2)`"},
 }
 
 func TestTheTableIsTheGuides(t *testing.T) {

@@ -454,3 +454,15 @@ func foreignKeys(t *testing.T, db *sql.DB) int {
 	}
 	return on
 }
+
+// pageCitations are the lines of main.go that README.md cites by number.
+var pageCitations = []citation{
+	{"is opened once (line 50)", 50, `sql.Open("sqlite3", fileURI(dbPath)+"?mode=rw&_busy_timeout=5000")`},
+	{"(lines 118 to 122)", 118, "conn, err := db.Conn(ctx)"},
+	{"(lines 118 to 122)", 122, "defer conn.Close()"},
+	{"`defer db.Close()` of `run`\n(line 54)", 54, "defer db.Close()"},
+	{"`defer rows.Close()` (line 131)", 131, "defer rows.Close()"},
+	{"`rows.Err()` (line 143)", 143, "rows.Err()"},
+	{"`concurrently` (lines 101 to 111)", 101, "func concurrently("},
+	{"`concurrently` (lines 101 to 111)", 111, "}"},
+}

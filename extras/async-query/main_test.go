@@ -443,3 +443,15 @@ func openPool(t *testing.T, path string) *sql.DB {
 	})
 	return db
 }
+
+// pageCitations are the lines of main.go that README.md cites by number.
+var pageCitations = []citation{
+	{"`executeQuery` (lines 97 to\n120 of `main.go`)", 97, "// executeQuery is async_execute_query"},
+	{"`executeQuery` (lines 97 to\n120 of `main.go`)", 120, "}"},
+	{"(lines 76 and 77)", 76, "withDeadline, cancel := context.WithTimeout(ctx, 200*time.Millisecond)"},
+	{"(lines 76 and 77)", 77, "defer cancel()"},
+	{"(lines 87 and 88)", 87, "canceled, cancelQuery := context.WithCancel(ctx)"},
+	{"(lines 87 and 88)", 88, "time.AfterFunc(100*time.Millisecond, cancelQuery)"},
+	{"`defer rows.Close()` (line 107)", 107, "defer rows.Close()"},
+	{"`return results, rows.Err()` (line 119)", 119, "return results, rows.Err()"},
+}

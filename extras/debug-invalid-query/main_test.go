@@ -175,3 +175,13 @@ func TestExperimentTwoArguments(t *testing.T) {
 // guide's users.db, as a learner's folder would, so that the log file lands
 // there and not in the source tree.
 func TestMain(m *testing.M) { os.Exit(runInScratchFolder(m)) }
+
+// pageCitations are the lines of main.go that README.md cites by number.
+var pageCitations = []citation{
+	{"`db.Conn(ctx)` takes from the pool (main.go line 70)", 70, "conn, err := db.Conn(ctx)"},
+	{"`defer conn.Close()` (line 74)", 74, "defer conn.Close()"},
+	{"`classify` (lines 101 to 118)", 101, "func classify("},
+	{"`classify` (lines 101 to 118)", 118, "}"},
+	{"`tryQuery` (lines 89 to 96)", 89, "func tryQuery("},
+	{"`tryQuery` (lines 89 to 96)", 96, "}"},
+}

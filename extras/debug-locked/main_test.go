@@ -257,3 +257,13 @@ func TestExperimentNoDeferredRollback(t *testing.T) {
 // guide's users.db, as a learner's folder would, so that the log file lands
 // there and not in the source tree.
 func TestMain(m *testing.M) { os.Exit(runInScratchFolder(m)) }
+
+// pageCitations are the lines of main.go that README.md cites by number.
+var pageCitations = []citation{
+	{"`txA, err := a.BeginTx(ctx, nil)` (main.go line\n68)", 68, "txA, err := a.BeginTx(ctx, nil)"},
+	{"`_txlock=immediate` (line 110)", 110, "_txlock=immediate"},
+	{"A waits up to 5000 ms (line 52)", 52, "a, err := openDB(ctx, dbPath, 5000)"},
+	{"(line 134):\n  `return errors.As(err, &sqliteErr) && sqliteErr.Code == sqlite3.ErrBusy`", 134, "return errors.As(err, &sqliteErr) && sqliteErr.Code == sqlite3.ErrBusy"},
+	{"(line 85,\n  `context.WithTimeout(ctx, deadline)`)", 85, "context.WithTimeout(ctx, deadline)"},
+	{"(line 72, `defer txA.Rollback()`)", 72, "defer txA.Rollback()"},
+}

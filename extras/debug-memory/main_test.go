@@ -200,3 +200,13 @@ func TestExperimentNoClose(t *testing.T) {
 // guide's users.db, as a learner's folder would, so that the log file lands
 // there and not in the source tree.
 func TestMain(m *testing.M) { os.Exit(runInScratchFolder(m)) }
+
+// pageCitations are the lines of main.go that README.md cites by number.
+var pageCitations = []citation{
+	{"`copyThenCount` (main.go lines 137 to 148)", 137, "func copyThenCount("},
+	{"`copyThenCount` (main.go lines 137 to 148)", 148, "}"},
+	{"(line 38): `const memdbDSN = \"file:/users?vfs=memdb\"`", 38, `const memdbDSN = "file:/users?vfs=memdb"`},
+	{"`defer memdb.Close()` (line 73)", 73, "defer memdb.Close()"},
+	{"(line 85): `one.SetMaxOpenConns(1)`", 85, "one.SetMaxOpenConns(1)"},
+	{"`insertThenCancel` (line 167)", 167, "func insertThenCancel("},
+}

@@ -140,3 +140,13 @@ func TestExperimentReadBeforeWait(t *testing.T) {
 // guide's users.db, as a learner's folder would, so that the log file lands
 // there and not in the source tree.
 func TestMain(m *testing.M) { os.Exit(runInScratchFolder(m)) }
+
+// pageCitations are the lines of main.go that README.md cites by number.
+var pageCitations = []citation{
+	{"`countOlderThan` (main.go lines 77 to 92)", 77, "func countOlderThan("},
+	{"`countOlderThan` (main.go lines 77 to 92)", 92, "}"},
+	{"`wg.Go(func() {` (line 81)", 81, "wg.Go(func() {"},
+	{"`r.mu.Lock()` and `defer r.mu.Unlock()` (lines 103 and 104)", 103, "r.mu.Lock()"},
+	{"`r.mu.Lock()` and `defer r.mu.Unlock()` (lines 103 and 104)", 104, "defer r.mu.Unlock()"},
+	{"`wg.Wait()` (line 89)", 89, "wg.Wait()"},
+}

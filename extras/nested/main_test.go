@@ -337,3 +337,10 @@ func runLesson(t *testing.T, ctx context.Context, path string) (stdout, stderr s
 	}
 	return out.String(), log.String(), err
 }
+
+// pageCitations are the lines of main.go that README.md cites by number.
+var pageCitations = []citation{
+	{"`run` (lines 44 to 53 of\n`main.go`)", 44, "db, err := openDatabase(ctx, dbPath, logger)"},
+	{"`run` (lines 44 to 53 of\n`main.go`)", 53, "defer closeQuery(results, logger)"},
+	{"`results.Err()` (line 66)", 66, "results.Err()"},
+}

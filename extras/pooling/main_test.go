@@ -383,3 +383,18 @@ func TestExperimentRowsClose(t *testing.T) {
 // guide's users.db, as a learner's folder would, so that the log file lands
 // there and not in the source tree.
 func TestMain(m *testing.M) { os.Exit(runInScratchFolder(m)) }
+
+// pageCitations are the lines of main.go that README.md cites by number.
+var pageCitations = []citation{
+	{"(main.go line 52,\n`defer db.Close()`)", 52, "defer db.Close()"},
+	{"`openPool` (lines 89 to 102)", 89, "func openPool("},
+	{"`openPool` (lines 89 to 102)", 102, "}"},
+	{"`db.SetMaxOpenConns(maxOpenConns)` (line 94)", 94, "db.SetMaxOpenConns(maxOpenConns)"},
+	{"`db.SetMaxIdleConns(maxOpenConns)` (line 97)", 97, "db.SetMaxIdleConns(maxOpenConns)"},
+	{"`db.PingContext(ctx)` (line 98)", 98, "db.PingContext(ctx)"},
+	{"`findUser` (lines 141 to 152)", 141, "func findUser("},
+	{"`findUser` (lines 141 to 152)", 152, "}"},
+	{"`Age sql.Null[int64]` (line 126)", 126, "Age         sql.Null[int64]"},
+	{"`userIDs` (lines 105 to 120)", 105, "func userIDs("},
+	{"`userIDs` (lines 105 to 120)", 120, "}"},
+}

@@ -545,3 +545,7 @@ func recovered(fn func()) (value any) {
 	fn()
 	return nil
 }
+
+// pageCitations are the lines of main.go that README.md cites by number:
+// none, for the page quotes its lines instead.
+var pageCitations []citation

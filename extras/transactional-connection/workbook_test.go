@@ -283,6 +283,55 @@ func assertPageShows(t testing.TB, text string) {
 	}
 }
 
+// A citation is a place where the lesson's page cites main.go by line
+// number: the page says cite, and main.go's line holds code. Each folder
+// lists its page's citations in pageCitations, a line range as two, its
+// first line and its last.
+type citation struct {
+	cite string
+	line int
+	code string
+}
+
+// TestPageCitesMainGoLines checks that every line of main.go the page
+// cites holds the code the page says it does, and that pageCitations lists
+// every citation, so an edit that moves the code fails here.
+func TestPageCitesMainGoLines(t *testing.T) {
+	if lessonFolder != "" {
+		t.Chdir(lessonFolder)
+	}
+	src, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(src), "\n")
+	text := page(t)
+	listed := make([]bool, len(text))
+	for _, c := range pageCitations {
+		if !strings.Contains(text, c.cite) {
+			t.Errorf("README.md no longer says %q", c.cite)
+		}
+		for at := 0; strings.Contains(text[at:], c.cite); at++ {
+			at += strings.Index(text[at:], c.cite)
+			for i := range len(c.cite) {
+				listed[at+i] = true
+			}
+		}
+		if c.line > len(lines) || !strings.Contains(lines[c.line-1], c.code) {
+			t.Errorf("README.md says %q, but main.go's line %d does not hold %q", c.cite, c.line, c.code)
+		}
+	}
+	// Line numbers in code (a program's output, say) cite nothing.
+	prose := regexp.MustCompile("(?s)```.*?```|`[^`]*`").ReplaceAllStringFunc(text, func(code string) string {
+		return strings.Repeat(" ", len(code))
+	})
+	for _, at := range regexp.MustCompile(`(?i)\blines?\s+\d+`).FindAllStringIndex(prose, -1) {
+		if !listed[at[0]] {
+			t.Errorf("README.md cites %q, which pageCitations does not list", text[at[0]:at[1]])
+		}
+	}
+}
+
 // An experiment is one "Try it" of a lesson's page: an edit to one of the
 // lesson's files, a command, and what the learner then sees.
 type experiment struct {

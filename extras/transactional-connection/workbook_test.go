@@ -308,13 +308,13 @@ func TestPageCitesMainGoLines(t *testing.T) {
 	text := page(t)
 	listed := make([]bool, len(text))
 	for _, c := range pageCitations {
-		if !strings.Contains(text, c.cite) {
+		places := regexp.MustCompile(regexp.QuoteMeta(c.cite)).FindAllStringIndex(text, -1)
+		if places == nil {
 			t.Errorf("README.md no longer says %q", c.cite)
 		}
-		for at := 0; strings.Contains(text[at:], c.cite); at++ {
-			at += strings.Index(text[at:], c.cite)
-			for i := range len(c.cite) {
-				listed[at+i] = true
+		for _, at := range places {
+			for i := at[0]; i < at[1]; i++ {
+				listed[i] = true
 			}
 		}
 		if c.line > len(lines) || !strings.Contains(lines[c.line-1], c.code) {

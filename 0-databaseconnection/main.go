@@ -1,5 +1,3 @@
-//go:build cgo
-
 // Lesson 0-databaseconnection is Task 0 of the guide (section 4.1,
 // 0-databaseconnection.py): a connection that is always closed.
 //
@@ -26,11 +24,20 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+
+	"workbook/internal/dbfile"
+	"workbook/internal/guidelog"
+	"workbook/internal/lesson"
+	"workbook/internal/pyrow"
 )
+
+// main runs the lesson as a program: lesson.Main reads -db, turns Ctrl-C
+// into a cancelled ctx, and prints run's error as one line.
+func main() { lesson.Main("0-databaseconnection", run) }
 
 // run is the guide's `if __name__ == "__main__"` block.
 func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
-	logger, closeLog := newLogger(stderr, "connection.log")
+	logger, closeLog := guidelog.New(stderr, "connection.log")
 	defer closeLog()
 
 	conn, err := Open(ctx, logger, dbPath)
@@ -44,15 +51,15 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
 // printUsers is the body of the guide's with block: every user, printed
 // as Python prints the row's tuple.
 func printUsers(ctx context.Context, conn *DatabaseConnection, stdout io.Writer) error {
-	rows, err := queryAsStored(ctx, conn, "SELECT * FROM users")
+	rows, err := pyrow.Query(ctx, conn, "SELECT * FROM users")
 	if err != nil {
-		return advise(ctx, conn.DB, conn.name, err)
+		return dbfile.Explain(ctx, conn.DB, conn.name, err)
 	}
 	// Close the rows however this function returns: until then they hold
 	// one of the pool's connections, and conn.Close cannot close that one.
 	defer rows.Close()
 	for rows.Next() {
-		row, err := scanRow(rows)
+		row, err := pyrow.Scan(rows)
 		if err != nil {
 			return err
 		}
@@ -80,7 +87,7 @@ func Open(ctx context.Context, logger *slog.Logger, path string) (*DatabaseConne
 	// mode=rw opens a file that exists and never creates one, so a mistyped
 	// path fails. _busy_timeout=5000 waits up to 5 s for another program's
 	// write; 5000 ms is this driver's default anyway.
-	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rw&_busy_timeout=5000")
+	db, err := sql.Open("sqlite3", dbfile.URI(path)+"?mode=rw&_busy_timeout=5000")
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +95,7 @@ func Open(ctx context.Context, logger *slog.Logger, path string) (*DatabaseConne
 	// opens a connection and reads the file, so "Opened" is true.
 	if err := db.PingContext(ctx); err != nil {
 		logger.Error("Connection error: " + err.Error())
-		err = advise(ctx, db, path, err)
+		err = dbfile.Explain(ctx, db, path, err)
 		db.Close()
 		return nil, err
 	}

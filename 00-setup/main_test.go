@@ -1,5 +1,3 @@
-//go:build cgo
-
 package main
 
 import (
@@ -15,7 +13,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"workbook/internal/dbfile"
+	"workbook/internal/pyrow"
+	"workbook/internal/workbooktest"
 )
+
+// TestMain runs the tests in a scratch folder of their own, so that
+// nothing they make lands in the source folder.
+func TestMain(m *testing.M) { os.Exit(workbooktest.RunInScratchFolder(m)) }
 
 // The guide's expected output for setup_database.py (section 2.2).
 func Example() {
@@ -38,23 +44,8 @@ func TestPageShowsTheOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertPageShows(t, "```\n"+stdout+"```\n")
-	assertPageShows(t, "```\n"+strings.Join(pyRows(t, path, "SELECT * FROM users"), "\n")+"\n```\n")
-}
-
-// pageCitations are the lines of main.go that README.md cites by number.
-var pageCitations = []citation{
-	{"Line 42 opens", 42, `sql.Open("sqlite3", fileURI(dbPath)+"?mode=rwc&_txlock=immediate&_busy_timeout=5000")`},
-	{"Line 48, `defer db.Close()`", 48, "defer db.Close()"},
-	{"Lines 86 to 92", 86, "tx, err := db.BeginTx(ctx, nil)"},
-	{"Lines 86 to 92", 92, "defer tx.Rollback()"},
-	{"Lines 99 to 107", 99, "tx.PrepareContext(ctx, insertUser)"},
-	{"Lines 99 to 107", 104, "insert.ExecContext(ctx, u.name, u.email, u.age)"},
-	{"Lines 99 to 107", 107, "}"},
-	{"Line 117, `return tx.Commit()`", 117, "return tx.Commit()"},
-	{"Line 51 turns", 51, "error creating database"},
-	{"(lines 70 and\n  71:", 70, "const insertUser = `INSERT INTO users (name, email, age)"},
-	{"(lines 70 and\n  71:", 71, "SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM users WHERE email = ?2)`"},
+	workbooktest.AssertPageShows(t, "```\n"+stdout+"```\n")
+	workbooktest.AssertPageShows(t, "```\n"+strings.Join(pyRows(t, path, "SELECT * FROM users"), "\n")+"\n```\n")
 }
 
 func TestTheTableIsTheGuides(t *testing.T) {
@@ -96,8 +87,8 @@ func TestRerunAddsNobodyTwice(t *testing.T) {
 		before int // rows before the first run
 	}{
 		{"no table yet", nil, 0},
-		{"the guide's table", guideUsers, 3},
-		{"the guide's table, one user deleted", append(slices.Clone(guideUsers), `DELETE FROM users WHERE name = 'Bob Johnson'`), 2},
+		{"the guide's table", workbooktest.GuideUsers, 3},
+		{"the guide's table, one user deleted", append(slices.Clone(workbooktest.GuideUsers), `DELETE FROM users WHERE name = 'Bob Johnson'`), 2},
 		{"without UNIQUE on email", []string{`CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT, age INTEGER)`, learnersRow}, 1},
 		{"without UNIQUE, a sample user there", []string{`CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT, age INTEGER)`,
 			`INSERT INTO users (name, email, age) VALUES ('Alice', 'alice.smith@example.com', 31)`}, 1},
@@ -112,7 +103,7 @@ func TestRerunAddsNobodyTwice(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "users.db")
 			var before []string
 			if tt.setup != nil {
-				path = newUsersDB(t, tt.setup...)
+				path = workbooktest.NewUsersDB(t, tt.setup...)
 				before = pyRows(t, path, "SELECT * FROM users")
 			}
 			if len(before) != tt.before {
@@ -188,7 +179,7 @@ func TestATableItCannotFillIsLeftAlone(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			path := newUsersDB(t, tt.setup...)
+			path := workbooktest.NewUsersDB(t, tt.setup...)
 			file := readFile(t, path)
 			stdout, err := runSetup(t, path)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -212,21 +203,43 @@ func TestATableItCannotFillIsLeftAlone(t *testing.T) {
 const refuseCharlie = `CREATE TRIGGER refuse BEFORE INSERT ON users WHEN NEW.email = 'charlie.brown@example.com'
 BEGIN SELECT RAISE(ABORT, 'refused on purpose'); END`
 
+// refuseUser250 is a trigger that makes the 250th synthetic user's INSERT
+// fail, after the sample users and 200 synthetic ones were inserted inside
+// the transaction.
+const refuseUser250 = `CREATE TRIGGER refuse BEFORE INSERT ON users WHEN NEW.email = 'user0000250@example.com'
+BEGIN SELECT RAISE(ABORT, 'refused on purpose'); END`
+
+// TestAFailedInsertSavesNothing makes an insert fail after others were
+// written inside the transaction: the run must fail and leave the file as
+// it was.
 func TestAFailedInsertSavesNothing(t *testing.T) {
-	path := newUsersDB(t, guideUsers[0], refuseCharlie)
-	file := readFile(t, path)
-	stdout, err := runSetup(t, path)
-	if err == nil || !strings.Contains(err.Error(), "insert charlie.brown@example.com: refused on purpose") {
-		t.Fatalf("error = %v, want the trigger's", err)
-	}
-	if stdout != "" {
-		t.Errorf("stdout = %q, want nothing", stdout)
-	}
-	if rows := pyRows(t, path, "SELECT * FROM users"); len(rows) != 0 {
-		t.Errorf("after the failed run the table holds %q, want nothing", rows)
-	}
-	if !bytes.Equal(readFile(t, path), file) {
-		t.Error("the file changed")
+	for _, tt := range []struct {
+		name       string
+		extraUsers int
+		trigger    string
+		want       string
+	}{
+		{"the third sample user", 0, refuseCharlie, "insert charlie.brown@example.com: refused on purpose"},
+		{"the 250th of -users 1000", 1000, refuseUser250, "insert synthetic users up to 300: refused on purpose"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			withExtraUsers(t, tt.extraUsers)
+			path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers[0], tt.trigger)
+			file := readFile(t, path)
+			stdout, err := runSetup(t, path)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want the trigger's: %q", err, tt.want)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+			if rows := pyRows(t, path, "SELECT * FROM users"); len(rows) != 0 {
+				t.Errorf("after the failed run the table holds %d rows, want none", len(rows))
+			}
+			if !bytes.Equal(readFile(t, path), file) {
+				t.Error("the file changed")
+			}
+		})
 	}
 }
 
@@ -234,7 +247,7 @@ func TestAFailedInsertSavesNothing(t *testing.T) {
 // failed run does not outlive it: another connection, which does not wait
 // at all, can write at once.
 func TestAFailedRunReleasesTheWriteLock(t *testing.T) {
-	path := newUsersDB(t, guideUsers[0], refuseCharlie)
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers[0], refuseCharlie)
 	if _, err := runSetup(t, path); err == nil {
 		t.Fatal("the run succeeded, want the trigger's error")
 	}
@@ -250,7 +263,7 @@ func TestAFailedRunReleasesTheWriteLock(t *testing.T) {
 // not print its success line.
 func TestACommitThatFailsIsReported(t *testing.T) {
 	t.Parallel()
-	path := newUsersDB(t, guideUsers[0])
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers[0])
 	reader := openNoWait(t, path)
 	tx, err := reader.BeginTx(t.Context(), nil)
 	if err != nil {
@@ -262,7 +275,7 @@ func TestACommitThatFailsIsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	stdout, err := runSetupWithin(t, path, 20*time.Second)
+	stdout, err := runSetup(t, path)
 	if err == nil || !strings.Contains(err.Error(), "database is locked") {
 		t.Fatalf("error = %v, want COMMIT's: database is locked", err)
 	}
@@ -284,7 +297,7 @@ func TestACommitThatFailsIsReported(t *testing.T) {
 // transaction that had begun by reading could not wait: SQLite would refuse
 // its first write at once with "database is locked".
 func TestWaitsForAnotherWriter(t *testing.T) {
-	path := newUsersDB(t, guideUsers[0])
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers[0])
 	writer := openNoWait(t, path)
 	conn, err := writer.Conn(t.Context())
 	if err != nil {
@@ -322,7 +335,7 @@ func TestManyRunsAtOnce(t *testing.T) {
 	errs := make([]error, 8)
 	var wg sync.WaitGroup
 	for i := range errs {
-		wg.Go(func() { _, errs[i] = runSetupWithin(t, path, 20*time.Second) })
+		wg.Go(func() { _, errs[i] = runSetup(t, path) })
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -346,16 +359,27 @@ func TestNothingIsLeftOpen(t *testing.T) {
 		assertFileClosed(t, path)
 	})
 	t.Run("after a failed insert", func(t *testing.T) {
-		path := newUsersDB(t, guideUsers[0], refuseCharlie)
+		path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers[0], refuseCharlie)
 		if _, err := runSetup(t, path); err == nil {
 			t.Fatal("the run succeeded, want the trigger's error")
 		}
 		assertFileClosed(t, path)
 	})
 	t.Run("after a table it cannot fill", func(t *testing.T) {
-		path := newUsersDB(t, `CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)`)
+		path := workbooktest.NewUsersDB(t, `CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)`)
 		if _, err := runSetup(t, path); err == nil {
 			t.Fatal("the run succeeded, want an error")
+		}
+		assertFileClosed(t, path)
+	})
+	t.Run("after a row it cannot read back", func(t *testing.T) {
+		// Alice is there already, with no age: the typed Scan cannot put
+		// NULL in an int, and the run stops in the middle of the rows.
+		path := workbooktest.NewUsersDB(t, `CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT, age INTEGER)`,
+			`INSERT INTO users (name, email) VALUES ('Alice Smith', 'alice.smith@example.com')`)
+		_, err := runSetup(t, path)
+		if want := `converting NULL to int is unsupported`; err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("error = %v, want Scan's: %s", err, want)
 		}
 		assertFileClosed(t, path)
 	})
@@ -395,7 +419,7 @@ func TestACanceledRunCreatesNothing(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	stdout, err := runSetupContext(ctx, filepath.Join(dir, "users.db"))
+	stdout, err := runSetupContext(t, ctx, filepath.Join(dir, "users.db"))
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error = %v, want context.Canceled", err)
 	}
@@ -405,39 +429,86 @@ func TestACanceledRunCreatesNothing(t *testing.T) {
 	assertDirHolds(t, dir)
 }
 
-// runSetup runs the lesson on path, with a time guard, and returns what it
-// printed on stdout and its error.
+// TestChecksTheSampleUsersAfterCommit gives 00-setup users tables that
+// take the sample users' INSERT without an error and keep nothing of it: a
+// trigger that deletes Bob again, a view whose INSTEAD OF trigger does
+// nothing. Commit succeeds; only reading the users back shows that they
+// are not there, and the run must fail instead of printing its success
+// line.
+func TestChecksTheSampleUsersAfterCommit(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		setup []string
+		want  string
+	}{
+		{"a trigger that deletes Bob", []string{workbooktest.GuideUsers[0], `CREATE TRIGGER forget_bob AFTER INSERT ON users
+WHEN NEW.email = 'bob.johnson@example.com' BEGIN DELETE FROM users WHERE id = NEW.id; END`},
+			"error creating database: bob.johnson@example.com is not in the users table after Commit"},
+		{"a view that keeps nothing", []string{`CREATE TABLE people (name TEXT, email TEXT, age INTEGER)`,
+			`CREATE VIEW users AS SELECT name, email, age FROM people`,
+			`CREATE TRIGGER keep_nothing INSTEAD OF INSERT ON users BEGIN SELECT 1; END`},
+			"error creating database: alice.smith@example.com is not in the users table after Commit"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := workbooktest.NewUsersDB(t, tt.setup...)
+			stdout, err := runSetup(t, path)
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("error = %v, want %q", err, tt.want)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+		})
+	}
+}
+
+// TestSynchronousIsFull reads PRAGMA synchronous back through a connection
+// opened as run opens it: FULL, as in Python's sqlite3 and the sqlite3
+// shell. The driver's own setting, without _synchronous, is NORMAL.
+func TestSynchronousIsFull(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users.db")
+	t.Run("the driver's setting", func(t *testing.T) {
+		workbooktest.AssertSynchronous(t, workbooktest.OpenDSN(t, dbfile.URI(path)+"?mode=rwc"), "NORMAL")
+	})
+	t.Run("the lesson's", func(t *testing.T) {
+		workbooktest.AssertSynchronous(t, workbooktest.OpenDSN(t, dsn(path)), "FULL")
+	})
+}
+
+func TestExtraUsers(t *testing.T) {
+	withExtraUsers(t, 250)
+	path := filepath.Join(t.TempDir(), "users.db")
+	if _, err := runSetup(t, path); err != nil {
+		t.Fatal(err)
+	}
+	if got := pyRows(t, path, "SELECT count(*), count(DISTINCT email) FROM users"); got[0] != "(253, 253)" {
+		t.Errorf("users, distinct emails = %s, want (253, 253)", got[0])
+	}
+}
+
+// withExtraUsers sets -users to n for one test. Tests that call it do not
+// run in parallel.
+func withExtraUsers(t *testing.T, n int) {
+	t.Helper()
+	old := *extraUsers
+	*extraUsers = n
+	t.Cleanup(func() { *extraUsers = old })
+}
+
+// runSetup runs the lesson on path and returns what it printed on stdout
+// and its error. 00-setup logs nothing: stderr must stay empty.
 func runSetup(t *testing.T, path string) (string, error) {
 	t.Helper()
-	return runSetupWithin(t, path, 10*time.Second)
+	return runSetupContext(t, workbooktest.Context(t), path)
 }
 
-// runSetupWithin runs the lesson on path and fails the test if it has not
-// returned within limit. (A context cannot cut SQLite's wait for a lock, so
-// the guard is a timer.)
-func runSetupWithin(t *testing.T, path string, limit time.Duration) (string, error) {
+func runSetupContext(t *testing.T, ctx context.Context, path string) (string, error) {
 	t.Helper()
-	type result struct {
-		stdout string
-		err    error
-	}
-	done := make(chan result, 1)
-	go func() {
-		stdout, err := runSetupContext(context.Background(), path)
-		done <- result{stdout, err}
-	}()
-	select {
-	case r := <-done:
-		return r.stdout, r.err
-	case <-time.After(limit):
-		t.Fatalf("run on %s did not return within %v", path, limit)
-		return "", nil
-	}
-}
-
-func runSetupContext(ctx context.Context, path string) (string, error) {
 	var stdout, stderr bytes.Buffer
 	err := run(ctx, path, &stdout, &stderr)
+	if stderr.Len() > 0 {
+		t.Errorf("stderr = %q, want nothing", stderr.String())
+	}
 	return stdout.String(), err
 }
 
@@ -446,14 +517,14 @@ func runSetupContext(ctx context.Context, path string) (string, error) {
 func pyRows(t *testing.T, path, query string, args ...any) []string {
 	t.Helper()
 	db := openNoWait(t, path)
-	rows, err := queryAsStored(t.Context(), db, query, args...)
+	rows, err := pyrow.Query(t.Context(), db, query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
-		row, err := scanRow(rows)
+		row, err := pyrow.Scan(rows)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -470,15 +541,7 @@ func pyRows(t *testing.T, path, query string, args ...any) []string {
 // ends, checking that nothing was left open.
 func openNoWait(t *testing.T, path string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rw&_busy_timeout=0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db.Close()
-		assertNothingOpen(t, db)
-	})
-	return db
+	return workbooktest.OpenDSN(t, dbfile.URI(path)+"?mode=rw&_busy_timeout=0")
 }
 
 func readFile(t *testing.T, path string) []byte {
@@ -491,34 +554,18 @@ func readFile(t *testing.T, path string) []byte {
 }
 
 // assertFileClosed fails if this process still has path, or its journal,
-// open: it reads the process's open files from /proc (Linux).
+// open.
 func assertFileClosed(t *testing.T, path string) {
 	t.Helper()
-	fds, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Logf("cannot list open files here: %v", err)
-		return
-	}
-	for _, fd := range fds {
-		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
-		if err == nil && strings.HasPrefix(target, path) {
-			t.Errorf("%s is still open (file descriptor %s): a connection was not closed", target, fd.Name())
-		}
+	if open := workbooktest.OpenDescriptors(path); len(open) > 0 {
+		t.Errorf("%s is still open (file descriptor %s): a connection was not closed", path, strings.Join(open, ", "))
 	}
 }
 
 // assertDirHolds checks that dir holds exactly the named entries.
 func assertDirHolds(t *testing.T, dir string, want ...string) {
 	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, e := range entries {
-		got = append(got, e.Name())
-	}
-	if !slices.Equal(got, want) {
+	if got := workbooktest.DirEntries(t, dir); !slices.Equal(got, want) {
 		t.Errorf("%s holds %q, want %q", dir, got, want)
 	}
 }

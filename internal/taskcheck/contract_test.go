@@ -1,0 +1,158 @@
+package taskcheck
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"workbook/internal/workbooktest"
+)
+
+// A mistake is a realistic slip in a lesson's idiom: an edit to the
+// lesson's main.go, and the check that must catch it.
+type mistake struct {
+	name     string
+	old, new string
+	caughtBy string // the name of the check that must fail
+}
+
+// exercises are the lessons with an exercise, their checks, and the
+// mistakes their checker must catch.
+var exercises = []struct {
+	lesson   string
+	checks   []Check
+	mistakes []mistake
+}{
+	{"0-databaseconnection", Task0, []mistake{
+		{"no ping", "\tif err := db.PingContext(ctx); err != nil {", "\tif err := error(nil); err != nil {", "proves the file is a database before it logs Opened"},
+		{"no mode=rw", "?mode=rw&", "?", "never creates a database file that is missing"},
+		{"no deferred Close", "\tdefer conn.Close()", "\t_ = conn.Close", "closes the connection on every way out, with defer"},
+		{"no rows.Err", "\treturn rows.Err()\n", "\treturn nil\n", "reports an error that comes after the first row (rows.Err)"},
+	}},
+}
+
+// TestEachLessonPassesItsChecks: the checker asks nothing of the learner
+// that the lesson does not do.
+func TestEachLessonPassesItsChecks(t *testing.T) {
+	for _, e := range exercises {
+		t.Run(e.lesson, func(t *testing.T) {
+			path := Build(t, filepath.Join(workbooktest.Root(t), e.lesson))
+			RunChecks(t, Program{Path: path, Lesson: e.lesson}, e.checks)
+		})
+	}
+}
+
+// TestEachMistakeIsCaught applies each realistic mistake to the lesson's
+// own main.go, builds it, and checks that the check named for it fails.
+func TestEachMistakeIsCaught(t *testing.T) {
+	workbooktest.Slow(t, "builds each lesson once per mistake")
+	for _, e := range exercises {
+		src := readFile(t, filepath.Join(workbooktest.Root(t), e.lesson, "main.go"))
+		for _, m := range e.mistakes {
+			t.Run(e.lesson+"/"+m.name, func(t *testing.T) {
+				if strings.Count(src, m.old) != 1 {
+					t.Fatalf("the lesson's main.go has %q %d times, want once", m.old, strings.Count(src, m.old))
+				}
+				dir := filepath.Join(workbooktest.Root(t), e.lesson)
+				program := buildWith(t, dir, strings.Replace(src, m.old, m.new, 1))
+				for _, c := range e.checks {
+					if c.Name == m.caughtBy {
+						if c.Problem(t, Program{Path: program, Lesson: e.lesson}) == "" {
+							t.Errorf("the check %q passes a program with the mistake", c.Name)
+						}
+						return
+					}
+				}
+				t.Fatalf("no check is named %q", m.caughtBy)
+			})
+		}
+	}
+}
+
+// TestEachExerciseKeepsItsContract runs each exercise's checker as the
+// learner runs it: it fails on the stub, with at least one failing check
+// per TODO, and passes when the stub's main.go is the lesson's own.
+func TestEachExerciseKeepsItsContract(t *testing.T) {
+	workbooktest.Slow(t, "runs each exercise's checker twice")
+	root := workbooktest.Root(t)
+	for _, e := range exercises {
+		t.Run(e.lesson, func(t *testing.T) {
+			exercise := filepath.Join(root, e.lesson, "exercise", "main.go")
+			stub := readFile(t, exercise)
+			todos := map[string]bool{}
+			for _, m := range regexp.MustCompile(`TODO \d+`).FindAllString(stub, -1) {
+				todos[m] = true
+			}
+			out, err := runChecker(t, root, e.lesson, nil)
+			if err == nil {
+				t.Fatalf("the checker passes the stub:\n%s", out)
+			}
+			if failed := strings.Count(out, "    --- FAIL: TestYourProgram/"); failed < len(todos) {
+				t.Errorf("the checker fails %d checks on the stub, which has %d TODOs: want one at least for each\n%s", failed, len(todos), out)
+			}
+
+			answer := filepath.Join(root, e.lesson, "main.go")
+			if out, err := runChecker(t, root, e.lesson, map[string]string{exercise: answer}); err != nil {
+				t.Errorf("the checker fails the lesson's own main.go: %v\n%s", err, out)
+			}
+		})
+	}
+}
+
+// runChecker runs go test -tags exercise on the lesson's exercise, with
+// files replaced as go build's -overlay replaces them. The overlay goes in
+// GOFLAGS, so that the checker's own go build of the program uses it too.
+func runChecker(t *testing.T, root, lesson string, replace map[string]string) (string, error) {
+	t.Helper()
+	cmd := exec.Command("go", "test", "-count=1", "-tags", "exercise", "./"+lesson+"/exercise")
+	cmd.Dir = root
+	if replace != nil {
+		cmd.Env = append(os.Environ(), "GOFLAGS="+strings.TrimSpace(os.Getenv("GOFLAGS")+" -overlay="+overlayFile(t, replace)))
+	}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// buildWith builds the program in dir with src in the place of its main.go.
+func buildWith(t *testing.T, dir, src string) string {
+	t.Helper()
+	edited := filepath.Join(t.TempDir(), "main.go")
+	if err := os.WriteFile(edited, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	program := filepath.Join(t.TempDir(), "program")
+	build := exec.Command("go", "build", "-overlay", overlayFile(t, map[string]string{filepath.Join(dir, "main.go"): edited}), "-o", program, ".")
+	build.Dir = dir
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build with the mistake: %v\n%s", err, out)
+	}
+	return program
+}
+
+// overlayFile writes go build's -overlay file for replace, which maps a
+// file's path to the file that stands for it.
+func overlayFile(t *testing.T, replace map[string]string) string {
+	t.Helper()
+	b, err := json.Marshal(map[string]map[string]string{"Replace": replace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "overlay.json")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -1,5 +1,3 @@
-//go:build cgo
-
 // Extra nested is the guide's section 5.1 (Listing 8): two context managers
 // in one with statement, `with A as a, B as b:`. Python enters A, then B;
 // on the way out it exits B first, then A; and if entering B raises, A is
@@ -33,12 +31,24 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+
+	"workbook/internal/dbfile"
+	"workbook/internal/guidelog"
+	"workbook/internal/lesson"
+	"workbook/internal/pyrow"
 )
 
+// main runs the lesson as a program: lesson.Main reads -db, turns Ctrl-C
+// into a cancelled ctx, and prints run's error as one line.
+func main() { lesson.Main("extras/nested", run) }
+
+// query is the guide's query in Listing 8.
 const query = "SELECT * FROM users"
 
+// run is Listing 8: `with DatabaseConnection(...) as conn, ExecuteQuery(...)
+// as results: print(results)`.
 func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
-	logger, closeLog := newLogger(stderr, "connection.log")
+	logger, closeLog := guidelog.New(stderr, "connection.log")
 	defer closeLog()
 
 	db, err := openDatabase(ctx, dbPath, logger)
@@ -55,7 +65,7 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
 	// print(results) prints the list of rows that fetchall returned.
 	var rows pyList
 	for results.Next() {
-		row, err := scanRow(results)
+		row, err := pyrow.Scan(results)
 		if err != nil {
 			return err
 		}
@@ -66,8 +76,8 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
 	if err := results.Err(); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, rows)
-	return nil
+	_, err = fmt.Fprintln(stdout, rows)
+	return err
 }
 
 // openDatabase is DatabaseConnection's __enter__. sql.Open connects to
@@ -75,12 +85,12 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
 // as opened. mode=rw opens an existing file and never creates one; 5000 ms
 // of busy timeout is the driver's default too, written here to be seen.
 func openDatabase(ctx context.Context, name string, logger *slog.Logger) (*sql.DB, error) {
-	db, err := sql.Open("sqlite3", fileURI(name)+"?mode=rw&_busy_timeout=5000")
+	db, err := sql.Open("sqlite3", dbfile.URI(name)+"?mode=rw&_busy_timeout=5000")
 	if err != nil {
 		return nil, err
 	}
 	if err := db.PingContext(ctx); err != nil {
-		err = advise(ctx, db, name, err)
+		err = dbfile.Explain(ctx, db, name, err)
 		db.Close()
 		logger.Error("Connection error: " + err.Error())
 		return nil, err
@@ -102,9 +112,9 @@ func closeDatabase(db *sql.DB, name string, logger *slog.Logger) {
 // connections until closeQuery. A failed query comes back with advice
 // about the database file name.
 func executeQuery(ctx context.Context, db *sql.DB, name, query string, logger *slog.Logger) (*sql.Rows, error) {
-	rows, err := queryAsStored(ctx, db, query)
+	rows, err := pyrow.Query(ctx, db, query)
 	if err != nil {
-		err = advise(ctx, db, name, err)
+		err = dbfile.Explain(ctx, db, name, err)
 		logger.Error("Query error: " + err.Error())
 		return nil, err
 	}
@@ -121,7 +131,7 @@ func closeQuery(rows *sql.Rows, logger *slog.Logger) {
 }
 
 // pyList prints as Python's print(list) of tuples does.
-type pyList []pyRow
+type pyList []pyrow.Row
 
 func (l pyList) String() string {
 	items := make([]string, len(l))

@@ -1,5 +1,3 @@
-//go:build cgo
-
 package main
 
 import (
@@ -9,27 +7,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
+	"workbook/internal/dbfile"
+	"workbook/internal/workbooktest"
 )
 
-// The lesson on the guide's users.db, in a scratch folder so that
+func TestMain(m *testing.M) { os.Exit(workbooktest.RunInScratchFolder(m)) }
+
+// The lesson on the guide's users.db, in the scratch folder, so that
 // connection.log lands there. Log lines go to stderr, discarded here.
 func Example() {
-	restore, err := intoScratchFolder()
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer restore()
 	if err := run(context.Background(), "users.db", os.Stdout, io.Discard); err != nil {
 		fmt.Println(err)
 	}
@@ -47,7 +40,8 @@ func Example() {
 	// ('Bob', 80)
 }
 
-// wantLog is what run logs, each line's "LEVEL - message".
+// wantLog is what run logs, each line's "LEVEL - message"; stderr shows
+// the messages alone.
 func wantLog(path string) []string {
 	return []string{
 		"INFO - Opened connection to " + path,
@@ -59,31 +53,40 @@ func wantLog(path string) []string {
 	}
 }
 
+// messages is each line of log without its "LEVEL - " part: what stderr
+// shows.
+func messages(log []string) []string {
+	var bare []string
+	for _, line := range log {
+		_, message, _ := strings.Cut(line, " - ")
+		bare = append(bare, message)
+	}
+	return bare
+}
+
 func TestRunLogsLeavesUsersAloneAndRunsAgain(t *testing.T) {
-	path := newUsersDB(t, guideUsers...)
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
 	t.Chdir(t.TempDir())
-	users := dumpUsers(t, path)
+	users := workbooktest.TableRows(t, path, "users")
 
 	var first, stderr bytes.Buffer
-	if err := run(context.Background(), path, &first, &stderr); err != nil {
+	if err := run(workbooktest.Context(t), path, &first, &stderr); err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	assertLines(t, "stderr", logMessages(t, stderr.String()), wantLog(path))
-	assertNoFileOpen(t, path)
+	assertLines(t, "stderr", workbooktest.Lines(stderr.String()), messages(wantLog(path)))
+	if open := workbooktest.OpenDescriptors(path); len(open) > 0 {
+		t.Errorf("%s is still open after run returned", path)
+	}
 
 	var second bytes.Buffer
-	if err := run(context.Background(), path, &second, io.Discard); err != nil {
+	if err := run(workbooktest.Context(t), path, &second, io.Discard); err != nil {
 		t.Fatalf("second run: %v", err)
 	}
 	if second.String() != first.String() {
 		t.Errorf("second run printed\n%s\nfirst run printed\n%s", &second, &first)
 	}
-	log, err := os.ReadFile("connection.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertLines(t, "connection.log after two runs", logMessages(t, string(log)), append(wantLog(path), wantLog(path)...))
-	if got := dumpUsers(t, path); got != users {
+	assertLines(t, "connection.log after two runs", workbooktest.ReadLogFile(t, "connection.log"), append(wantLog(path), wantLog(path)...))
+	if got := workbooktest.TableRows(t, path, "users"); got != users {
 		t.Errorf("users table after two runs:\n%s\nbefore:\n%s", got, users)
 	}
 }
@@ -92,7 +95,7 @@ func TestRunOnAMissingFileSaysWhatToDoAndNeverSaysOpened(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), "missing.db", &stdout, &stderr)
+	err := run(workbooktest.Context(t), "missing.db", &stdout, &stderr)
 	if err == nil || !strings.Contains(err.Error(), "there is no such file; create it with:") {
 		t.Fatalf("run error = %v, want the advice to create the file", err)
 	}
@@ -108,25 +111,29 @@ func TestRunOnAMissingFileSaysWhatToDoAndNeverSaysOpened(t *testing.T) {
 }
 
 func TestWithTransaction(t *testing.T) {
+	aliceToBob := payment{"Alice", "Bob", 30}
+
 	t.Run("commits when fn returns nil", func(t *testing.T) {
+		ctx := workbooktest.Context(t)
 		path, db := openAccounts(t)
-		var log bytes.Buffer
-		if err := withTransaction(deadline(t), db, testLogger(&log), func(tx *sql.Tx) error {
-			return transfer(deadline(t), tx, "Alice", "Bob", 30)
+		logger, logged := workbooktest.GuideLogger(t, io.Discard)
+		if err := withTransaction(ctx, db, logger, func(tx *sql.Tx) error {
+			return transfer(ctx, tx, aliceToBob)
 		}); err != nil {
 			t.Fatalf("withTransaction: %v", err)
 		}
 		assertAccounts(t, db, 70, 80)
-		assertLines(t, "log", logMessages(t, log.String()), []string{"INFO - Transaction committed"})
+		assertLines(t, "log", logged(), []string{"INFO - Transaction committed"})
 		assertWriteLockFree(t, path)
 	})
 
 	t.Run("an error from fn rolls back what fn wrote and comes back unchanged", func(t *testing.T) {
+		ctx := workbooktest.Context(t)
 		path, db := openAccounts(t)
-		var log bytes.Buffer
+		logger, logged := workbooktest.GuideLogger(t, io.Discard)
 		errFn := errors.New("fn failed")
-		err := withTransaction(deadline(t), db, testLogger(&log), func(tx *sql.Tx) error {
-			if err := transfer(deadline(t), tx, "Alice", "Bob", 30); err != nil {
+		err := withTransaction(ctx, db, logger, func(tx *sql.Tx) error {
+			if err := transfer(ctx, tx, aliceToBob); err != nil {
 				return err
 			}
 			return errFn
@@ -135,38 +142,41 @@ func TestWithTransaction(t *testing.T) {
 			t.Errorf("withTransaction error = %v, want fn's error itself", err)
 		}
 		assertAccounts(t, db, 100, 50)
-		assertLines(t, "log", logMessages(t, log.String()), []string{"ERROR - Transaction rolled back: fn failed"})
+		assertLines(t, "log", logged(), []string{"ERROR - Transaction rolled back: fn failed"})
 		assertWriteLockFree(t, path)
 	})
 
 	t.Run("a refused debit takes back the credit written before it", func(t *testing.T) {
+		ctx := workbooktest.Context(t)
 		_, db := openAccounts(t)
-		err := withTransaction(deadline(t), db, testLogger(io.Discard), func(tx *sql.Tx) error {
-			return transfer(deadline(t), tx, "Bob", "Alice", 500)
+		err := withTransaction(ctx, db, workbooktest.Discard(), func(tx *sql.Tx) error {
+			return transfer(ctx, tx, payment{"Bob", "Alice", 500})
 		})
-		assertCode(t, err, sqlite3.ErrConstraintCheck)
+		workbooktest.AssertSQLiteCode(t, err, workbooktest.SQLiteConstraintCheck)
 		assertAccounts(t, db, 100, 50)
 	})
 
 	t.Run("a failed COMMIT is returned and nothing is saved", func(t *testing.T) {
+		ctx := workbooktest.Context(t)
 		path, db := openAccounts(t)
-		var log bytes.Buffer
-		err := withTransaction(deadline(t), db, testLogger(&log), func(tx *sql.Tx) error {
-			return transfer(deadline(t), tx, "Alice", "Carol", 10)
+		logger, logged := workbooktest.GuideLogger(t, io.Discard)
+		err := withTransaction(ctx, db, logger, func(tx *sql.Tx) error {
+			return transfer(ctx, tx, payment{"Alice", "Carol", 10})
 		})
 		// Carol has no account: the deferred foreign key fails at COMMIT.
-		assertCode(t, err, sqlite3.ErrConstraintForeignKey)
+		workbooktest.AssertSQLiteCode(t, err, workbooktest.SQLiteConstraintForeignKey)
 		assertAccounts(t, db, 100, 50)
-		assertLines(t, "log", logMessages(t, log.String()), []string{"ERROR - Transaction rolled back: FOREIGN KEY constraint failed"})
+		assertLines(t, "log", logged(), []string{"ERROR - Transaction rolled back: FOREIGN KEY constraint failed"})
 		assertWriteLockFree(t, path)
 	})
 
 	t.Run("a panic rolls back and goes on as the same panic", func(t *testing.T) {
+		ctx := workbooktest.Context(t)
 		path, db := openAccounts(t)
 		value := &struct{ msg string }{"boom"}
 		got := recovered(func() {
-			withTransaction(deadline(t), db, testLogger(io.Discard), func(tx *sql.Tx) error {
-				if err := transfer(deadline(t), tx, "Alice", "Bob", 30); err != nil {
+			withTransaction(ctx, db, workbooktest.Discard(), func(tx *sql.Tx) error {
+				if err := transfer(ctx, tx, aliceToBob); err != nil {
 					return err
 				}
 				panic(value)
@@ -182,12 +192,13 @@ func TestWithTransaction(t *testing.T) {
 	t.Run("runtime.Goexit in fn rolls back", func(t *testing.T) {
 		// t.Fatal in a test, or runtime.Goexit anywhere, ends the goroutine
 		// and runs its deferred calls, but nothing after fn returns.
+		ctx := workbooktest.Context(t)
 		path, db := openAccounts(t)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			withTransaction(deadline(t), db, testLogger(io.Discard), func(tx *sql.Tx) error {
-				if err := transfer(deadline(t), tx, "Alice", "Bob", 30); err != nil {
+			withTransaction(ctx, db, workbooktest.Discard(), func(tx *sql.Tx) error {
+				if err := transfer(ctx, tx, aliceToBob); err != nil {
 					return err
 				}
 				runtime.Goexit()
@@ -196,8 +207,8 @@ func TestWithTransaction(t *testing.T) {
 		}()
 		select {
 		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatal("the goroutine did not end within 10 s")
+		case <-ctx.Done():
+			t.Fatal("the goroutine was still running when the test's time ran out")
 		}
 		assertWriteLockFree(t, path)
 		assertAccounts(t, db, 100, 50)
@@ -205,13 +216,13 @@ func TestWithTransaction(t *testing.T) {
 
 	t.Run("a canceled context rolls back", func(t *testing.T) {
 		_, db := openAccounts(t)
-		ctx, cancel := context.WithCancel(deadline(t))
-		err := withTransaction(ctx, db, testLogger(io.Discard), func(tx *sql.Tx) error {
-			if err := transfer(ctx, tx, "Alice", "Bob", 30); err != nil {
+		ctx, cancel := context.WithCancel(workbooktest.Context(t))
+		err := withTransaction(ctx, db, workbooktest.Discard(), func(tx *sql.Tx) error {
+			if err := transfer(ctx, tx, aliceToBob); err != nil {
 				return err
 			}
 			cancel()
-			return transfer(ctx, tx, "Alice", "Bob", 30)
+			return transfer(ctx, tx, aliceToBob)
 		})
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("withTransaction error = %v, want context.Canceled", err)
@@ -219,26 +230,119 @@ func TestWithTransaction(t *testing.T) {
 		// The cancel made database/sql roll back on a goroutine of its own,
 		// so the deferred Rollback returned sql.ErrTxDone at once: the
 		// connection comes back when that goroutine is done, not before.
-		waitForConnections(t, db, 5*time.Second)
+		workbooktest.WaitFor(t, "the pool's connection to come back after the rollback", func() bool {
+			return db.Stats().InUse == 0
+		})
 		assertAccounts(t, db, 100, 50)
 	})
 }
 
-func TestTransferUsesPlaceholders(t *testing.T) {
-	// A name with a quote breaks SQL built from strings.
+// Only tx.* calls are in the transaction. A db.* call inside fn asks the
+// pool for a connection of its own; what happens next depends on the pool.
+func TestADBCallInsideFnIsNotInTheTransaction(t *testing.T) {
+	t.Run("on the lesson's pool of one it waits until its context ends", func(t *testing.T) {
+		ctx := workbooktest.Context(t)
+		_, db := openAccounts(t)
+		err := withTransaction(ctx, db, workbooktest.Discard(), func(tx *sql.Tx) error {
+			// The transaction holds the pool's one connection: db's calls
+			// wait for it, here until this short deadline.
+			shortCtx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+			defer cancel()
+			var balance int
+			err := db.QueryRowContext(shortCtx, "SELECT balance FROM demo_accounts WHERE owner = 'Alice'").Scan(&balance)
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("a read through db: %v, want context.DeadlineExceeded", err)
+			}
+			_, err = db.ExecContext(shortCtx, "UPDATE demo_accounts SET balance = 0")
+			return err
+		})
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("a write through db: %v, want context.DeadlineExceeded", err)
+		}
+		assertAccounts(t, db, 100, 50)
+	})
+
+	t.Run("on a larger pool a write fails with database is locked", func(t *testing.T) {
+		ctx := workbooktest.Context(t)
+		db := openLargerPool(t)
+		err := withTransaction(ctx, db, workbooktest.Discard(), func(tx *sql.Tx) error {
+			_, err := db.ExecContext(ctx, "UPDATE demo_accounts SET balance = 0")
+			return err
+		})
+		// The transaction's BEGIN IMMEDIATE holds the write lock: the other
+		// connection waits the busy timeout, then gives up.
+		workbooktest.AssertSQLiteCode(t, err, workbooktest.SQLiteBusy)
+		assertAccounts(t, db, 100, 50)
+	})
+
+	t.Run("on a larger pool a read runs outside it", func(t *testing.T) {
+		ctx := workbooktest.Context(t)
+		db := openLargerPool(t)
+		err := withTransaction(ctx, db, workbooktest.Discard(), func(tx *sql.Tx) error {
+			if err := transfer(ctx, tx, payment{"Alice", "Bob", 30}); err != nil {
+				return err
+			}
+			var outside, inside int
+			if err := db.QueryRowContext(ctx, "SELECT balance FROM demo_accounts WHERE owner = 'Alice'").Scan(&outside); err != nil {
+				return err
+			}
+			if err := tx.QueryRowContext(ctx, "SELECT balance FROM demo_accounts WHERE owner = 'Alice'").Scan(&inside); err != nil {
+				return err
+			}
+			if outside != 100 || inside != 70 {
+				t.Errorf("Alice's balance read through db = %d, through tx = %d; want 100, what was committed before, and 70", outside, inside)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("withTransaction: %v", err)
+		}
+		assertAccounts(t, db, 70, 80)
+	})
+}
+
+// openLargerPool opens the lesson's DSN on a pool of two connections with
+// a busy timeout of 100 ms, and resets the accounts.
+func openLargerPool(t *testing.T) *sql.DB {
+	t.Helper()
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
+	db := workbooktest.LargerPool(t, dataSourceName(path))
+	resetForTest(t, db)
+	return db
+}
+
+// The lesson's DSN asks for synchronous=FULL, where this driver would set
+// NORMAL: a committed payment survives a power loss.
+func TestEachConnectionSyncsFully(t *testing.T) {
 	_, db := openAccounts(t)
-	if _, err := db.ExecContext(deadline(t), "INSERT INTO demo_accounts VALUES ('Finn O''Brien', 0)"); err != nil {
+	workbooktest.AssertSynchronous(t, db, "FULL")
+
+	// Without the setting, the driver's own choice, as the page says.
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
+	driverDefaults, err := sql.Open("sqlite3", dbfile.URI(path)+"?mode=rw")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := withTransaction(deadline(t), db, testLogger(io.Discard), func(tx *sql.Tx) error {
-		return transfer(deadline(t), tx, "Alice", "Finn O'Brien", 30)
+	defer driverDefaults.Close()
+	workbooktest.AssertSynchronous(t, driverDefaults, "NORMAL")
+}
+
+func TestTransferUsesPlaceholders(t *testing.T) {
+	// A name with a quote breaks SQL built from strings.
+	ctx := workbooktest.Context(t)
+	_, db := openAccounts(t)
+	if _, err := db.ExecContext(ctx, "INSERT INTO demo_accounts VALUES ('Finn O''Brien', 0)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := withTransaction(ctx, db, workbooktest.Discard(), func(tx *sql.Tx) error {
+		return transfer(ctx, tx, payment{"Alice", "Finn O'Brien", 30})
 	}); err != nil {
 		t.Fatalf("transfer to Finn O'Brien: %v", err)
 	}
 	var got string
 	for _, owner := range []string{"Alice", "Bob", "Finn O'Brien"} {
 		var balance int
-		if err := db.QueryRowContext(deadline(t), "SELECT balance FROM demo_accounts WHERE owner = ?", owner).Scan(&balance); err != nil {
+		if err := db.QueryRowContext(ctx, "SELECT balance FROM demo_accounts WHERE owner = ?", owner).Scan(&balance); err != nil {
 			t.Fatal(err)
 		}
 		got += fmt.Sprintf("%s %d; ", owner, balance)
@@ -253,18 +357,19 @@ func TestTransferUsesPlaceholders(t *testing.T) {
 // anything, so no other connection can write between fn's read and its
 // write.
 func TestATransactionHoldsTheWriteLockFromItsStart(t *testing.T) {
+	ctx := workbooktest.Context(t)
 	path, db := openAccounts(t)
 	read, release := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- withTransaction(deadline(t), db, testLogger(io.Discard), func(tx *sql.Tx) error {
+		done <- withTransaction(ctx, db, workbooktest.Discard(), func(tx *sql.Tx) error {
 			var balance int
-			if err := tx.QueryRowContext(deadline(t), "SELECT balance FROM demo_accounts WHERE owner = 'Bob'").Scan(&balance); err != nil {
+			if err := tx.QueryRowContext(ctx, "SELECT balance FROM demo_accounts WHERE owner = 'Bob'").Scan(&balance); err != nil {
 				return err
 			}
 			close(read)
 			<-release
-			_, err := tx.ExecContext(deadline(t), "UPDATE demo_accounts SET balance = ? WHERE owner = 'Bob'", balance+1)
+			_, err := tx.ExecContext(ctx, "UPDATE demo_accounts SET balance = ? WHERE owner = 'Bob'", balance+1)
 			return err
 		})
 	}()
@@ -272,18 +377,18 @@ func TestATransactionHoldsTheWriteLockFromItsStart(t *testing.T) {
 	case <-read:
 	case err := <-done:
 		t.Fatalf("withTransaction returned %v before its read", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("fn did not read within 10 s")
+	case <-ctx.Done():
+		t.Fatal("fn had not read when the test's time ran out")
 	}
 
 	// Between fn's read and its write, another connection asks for the
 	// write lock.
-	otherTx, err := openOther(t, path).BeginTx(deadline(t), nil)
+	otherTx, err := openOther(t, path).BeginTx(ctx, nil)
 	if err == nil {
 		otherTx.Rollback()
 		t.Error("another connection took the write lock between fn's read and its write: BeginTx did not take it (is _txlock=immediate in the DSN?)")
 	} else {
-		assertCode(t, err, sqlite3.ErrBusy.Extend(0))
+		workbooktest.AssertSQLiteCode(t, err, workbooktest.SQLiteBusy)
 	}
 	close(release)
 	if err := <-done; err != nil {
@@ -293,29 +398,27 @@ func TestATransactionHoldsTheWriteLockFromItsStart(t *testing.T) {
 
 // The lesson's pool has one connection: a second transaction waits in
 // database/sql for it, rather than on a connection of its own in SQLite's
-// busy handler, which is no queue.
+// busy handler, which gives up after the busy timeout.
 func TestTransactionsWaitForThePoolsOneConnection(t *testing.T) {
+	ctx := workbooktest.Context(t)
 	_, db := openAccounts(t)
-	tx, err := db.BeginTx(deadline(t), nil)
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
 	done := make(chan error, 1)
 	go func() {
-		done <- withTransaction(deadline(t), db, testLogger(io.Discard), func(tx *sql.Tx) error {
-			return transfer(deadline(t), tx, "Alice", "Bob", 30)
+		done <- withTransaction(ctx, db, workbooktest.Discard(), func(tx *sql.Tx) error {
+			return transfer(ctx, tx, payment{"Alice", "Bob", 30})
 		})
 	}()
-	for stop := time.After(10 * time.Second); db.Stats().WaitCount == 0; time.Sleep(time.Millisecond) {
-		select {
-		case <-stop:
-			t.Fatal("the second transaction did not wait for the pool's connection within 10 s")
-		default:
-		}
-		if s := db.Stats(); s.OpenConnections > 1 {
-			t.Fatalf("the pool opened %d connections, want 1: transactions queue in SQLite's busy handler (is db.SetMaxOpenConns(1) there?)", s.OpenConnections)
-		}
+	workbooktest.WaitFor(t, "the second transaction to wait for a connection", func() bool {
+		s := db.Stats()
+		return s.WaitCount > 0 || s.OpenConnections > 1
+	})
+	if s := db.Stats(); s.OpenConnections > 1 {
+		t.Fatalf("the pool opened %d connections, want 1: transactions wait in SQLite's busy handler (is db.SetMaxOpenConns(1) there?)", s.OpenConnections)
 	}
 	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
@@ -327,67 +430,77 @@ func TestTransactionsWaitForThePoolsOneConnection(t *testing.T) {
 }
 
 func TestPageShowsTheOutput(t *testing.T) {
-	path := newUsersDB(t, guideUsers...)
+	// users.db in a folder of its own, where connection.log goes too.
+	t.Chdir(filepath.Dir(workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)))
 	var stdout, stderr bytes.Buffer
-	t.Run("run", func(t *testing.T) {
-		t.Chdir(t.TempDir())
-		if err := run(context.Background(), path, &stdout, &stderr); err != nil {
-			t.Fatal(err)
-		}
-	})
-	assertPageShows(t, "```text\n"+stdout.String()+"```\n")
-	for _, line := range wantLog("users.db") {
-		if !strings.Contains(page(t), " - "+line+"\n") {
-			t.Errorf("README.md does not show the log line %q", line)
+	if err := run(workbooktest.Context(t), "users.db", &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	workbooktest.AssertPageShows(t, "```text\n"+stdout.String()+"```\n")
+	workbooktest.AssertPageShows(t, "```text\n"+stderr.String()+"```\n")
+	page := workbooktest.Page(t)
+	for _, line := range workbooktest.ReadLogFile(t, "connection.log") {
+		if !strings.Contains(page, " - "+line+"\n") {
+			t.Errorf("README.md does not show the log file's line %q", line)
 		}
 	}
 }
 
 func TestExperimentDeleteDeferRollback(t *testing.T) {
-	runExperiment(t, experiment{
-		file:    "main.go",
-		old:     "\tdefer tx.Rollback()\n",
-		command: "go test -run TestWithTransaction ./extras/transactional-connection",
-		want: []string{
+	workbooktest.RunExperiment(t, workbooktest.Experiment{
+		File:    "main.go",
+		Old:     "\tdefer tx.Rollback()\n",
+		Command: "go test -run TestWithTransaction ./extras/transactional-connection",
+		Want: []string{
 			"--- FAIL: TestWithTransaction/runtime.Goexit_in_fn_rolls_back",
 			"another connection cannot take the write lock: database is locked",
 		},
-		fails: true,
+		Fails: true,
 	})
 }
 
 func TestExperimentIgnoreCommitsError(t *testing.T) {
-	runExperiment(t, experiment{
-		file: "main.go",
-		old: `	if err := tx.Commit(); err != nil {
+	workbooktest.RunExperiment(t, workbooktest.Experiment{
+		File: "main.go",
+		Old: `	if err := tx.Commit(); err != nil {
 		logger.Error("Transaction rolled back: " + err.Error())
 		return err
 	}
 `,
-		new:     "\ttx.Commit()\n",
-		command: "go test -run Example ./extras/transactional-connection",
-		want:    []string{"Alice pays Carol 10: committed"},
-		fails:   true,
+		New:     "\ttx.Commit()\n",
+		Command: "go test -run Example ./extras/transactional-connection",
+		Want:    []string{"Alice pays Carol 10: committed"},
+		Fails:   true,
 	})
 }
 
 func TestExperimentRemoveForeignKeys(t *testing.T) {
-	runExperiment(t, experiment{
-		file:    "main.go",
-		old:     "&_foreign_keys=1",
-		command: "go test -run Example ./extras/transactional-connection",
-		want:    []string{"Alice pays Carol 10: committed", "('Alice', 60)"},
-		fails:   true,
+	workbooktest.RunExperiment(t, workbooktest.Experiment{
+		File:    "main.go",
+		Old:     "&_foreign_keys=1",
+		Command: "go test -run Example ./extras/transactional-connection",
+		Want:    []string{"Alice pays Carol 10: committed", "('Alice', 60)"},
+		Fails:   true,
 	})
 }
 
 func TestExperimentRemoveTxlockImmediate(t *testing.T) {
-	runExperiment(t, experiment{
-		file:    "main.go",
-		old:     "&_txlock=immediate",
-		command: "go test -run TestATransactionHoldsTheWriteLockFromItsStart ./extras/transactional-connection",
-		want:    []string{"another connection took the write lock between fn's read and its write"},
-		fails:   true,
+	workbooktest.RunExperiment(t, workbooktest.Experiment{
+		File:    "main.go",
+		Old:     "&_txlock=immediate",
+		Command: "go test -run TestATransactionHoldsTheWriteLockFromItsStart ./extras/transactional-connection",
+		Want:    []string{"another connection took the write lock between fn's read and its write"},
+		Fails:   true,
+	})
+}
+
+func TestExperimentRemoveSynchronousFull(t *testing.T) {
+	workbooktest.RunExperiment(t, workbooktest.Experiment{
+		File:    "main.go",
+		Old:     "&_synchronous=FULL",
+		Command: "go test -run TestEachConnectionSyncsFully ./extras/transactional-connection",
+		Want:    []string{"PRAGMA synchronous = NORMAL (1), want FULL"},
+		Fails:   true,
 	})
 }
 
@@ -396,8 +509,8 @@ func TestExperimentRemoveTxlockImmediate(t *testing.T) {
 // and checks that nothing was left open.
 func openAccounts(t *testing.T) (string, *sql.DB) {
 	t.Helper()
-	path := newUsersDB(t, guideUsers...)
-	db, err := openDB(deadline(t), path)
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
+	db, err := openDB(workbooktest.Context(t), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,20 +518,27 @@ func openAccounts(t *testing.T) (string, *sql.DB) {
 		if err := db.Close(); err != nil {
 			t.Errorf("db.Close: %v", err)
 		}
-		assertNothingOpen(t, db)
+		workbooktest.AssertNothingOpen(t, db)
 	})
-	if err := withTransaction(deadline(t), db, testLogger(io.Discard), func(tx *sql.Tx) error {
-		return resetAccounts(deadline(t), tx)
+	resetForTest(t, db)
+	return path, db
+}
+
+// resetForTest gives Alice 100 and Bob 50, with the lesson's resetAccounts.
+func resetForTest(t *testing.T, db *sql.DB) {
+	t.Helper()
+	ctx := workbooktest.Context(t)
+	if err := withTransaction(ctx, db, workbooktest.Discard(), func(tx *sql.Tx) error {
+		return resetAccounts(ctx, tx)
 	}); err != nil {
 		t.Fatal(err)
 	}
-	return path, db
 }
 
 // openOther opens a second pool on path that never waits for a lock.
 func openOther(t *testing.T, path string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rw&_busy_timeout=0&_txlock=immediate")
+	db, err := sql.Open("sqlite3", dbfile.URI(path)+"?mode=rw&_busy_timeout=0&_txlock=immediate")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,7 +550,7 @@ func openOther(t *testing.T, path string) *sql.DB {
 // lock at once: no transaction was left open.
 func assertWriteLockFree(t *testing.T, path string) {
 	t.Helper()
-	tx, err := openOther(t, path).BeginTx(deadline(t), nil)
+	tx, err := openOther(t, path).BeginTx(workbooktest.Context(t), nil)
 	if err != nil {
 		t.Errorf("another connection cannot take the write lock: %v: a transaction was left open", err)
 		return
@@ -440,17 +560,6 @@ func assertWriteLockFree(t *testing.T, path string) {
 
 // assertAccounts reads Alice's and Bob's balances afresh, with nothing of
 // the pool in use.
-// waitForConnections waits until no connection of db is in use, and fails
-// the test if one still is after limit.
-func waitForConnections(t *testing.T, db *sql.DB, limit time.Duration) {
-	t.Helper()
-	for start := time.Now(); db.Stats().InUse != 0; time.Sleep(time.Millisecond) {
-		if time.Since(start) > limit {
-			t.Fatalf("%d connections still in use %v after the transaction, want 0", db.Stats().InUse, limit)
-		}
-	}
-}
-
 func assertAccounts(t *testing.T, db *sql.DB, alice, bob int) {
 	t.Helper()
 	if s := db.Stats(); s.InUse != 0 {
@@ -458,20 +567,11 @@ func assertAccounts(t *testing.T, db *sql.DB, alice, bob int) {
 		return
 	}
 	var out bytes.Buffer
-	if err := printAccounts(deadline(t), db, &out); err != nil {
+	if err := printAccounts(workbooktest.Context(t), db, &out); err != nil {
 		t.Fatal(err)
 	}
 	if want := fmt.Sprintf("('Alice', %d)\n('Bob', %d)\n", alice, bob); out.String() != want {
 		t.Errorf("accounts:\n%swant:\n%s", &out, want)
-	}
-}
-
-// assertCode checks err's extended SQLite code, classified with errors.As.
-func assertCode(t *testing.T, err error, want sqlite3.ErrNoExtended) {
-	t.Helper()
-	var sqliteErr sqlite3.Error
-	if !errors.As(err, &sqliteErr) || sqliteErr.ExtendedCode != want {
-		t.Errorf("error = %v, want SQLite's extended code %d", err, want)
 	}
 }
 
@@ -483,69 +583,9 @@ func assertLines(t *testing.T, name string, got, want []string) {
 	}
 }
 
-// assertNoFileOpen fails if the process still has path open (Linux only):
-// every connection of every pool run opened was closed.
-func assertNoFileOpen(t *testing.T, path string) {
-	t.Helper()
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Log("cannot list open files here:", err)
-		return
-	}
-	for _, e := range entries {
-		if target, _ := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); target == path {
-			t.Errorf("%s is still open after run returned", path)
-		}
-	}
-}
-
-// dumpUsers returns the users table as Python prints it.
-func dumpUsers(t *testing.T, path string) string {
-	t.Helper()
-	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := queryAsStored(deadline(t), db, "SELECT * FROM users")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var b strings.Builder
-	for rows.Next() {
-		row, err := scanRow(rows)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintln(&b, row)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
-}
-
-// deadline is a context that ends with the test or after 10 s, whichever
-// comes first, so that a query or a wait for the pool cannot hang.
-func deadline(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// testLogger is the lesson's logger, writing to w alone.
-func testLogger(w io.Writer) *slog.Logger {
-	return slog.New(&guideHandler{mu: new(sync.Mutex), out: []io.Writer{w}})
-}
-
 // recovered runs fn and returns the value it panicked with, or nil.
 func recovered(fn func()) (value any) {
 	defer func() { value = recover() }()
 	fn()
 	return nil
 }
-
-// pageCitations are the lines of main.go that README.md cites by number:
-// none, for the page quotes its lines instead.
-var pageCitations []citation

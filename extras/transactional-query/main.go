@@ -1,5 +1,3 @@
-//go:build cgo
-
 // Transactional-query is the guide's section 4.2.5, TransactionalQuery: a
 // query and its parameters run inside a transaction that __exit__ commits
 // when the with block ends normally and rolls back when it raises.
@@ -14,7 +12,9 @@
 // nil commits, and Commit's own error is returned; an error is returned
 // unchanged; `defer tx.Rollback()` rolls back on every way out but Commit
 // (an error, a panic, runtime.Goexit) and does nothing after Commit. Only
-// tx.* calls are in the transaction.
+// tx.* calls are in the transaction: a db.* call inside the function waits
+// for the pool's one connection, which the transaction holds, until its
+// context ends.
 //
 // The demo reads a visit count and writes it plus one, from several
 // goroutines at once, and loses no visit. A transaction that reads, then
@@ -26,13 +26,16 @@
 //     first write; if another connection holds it then, that write fails at
 //     once with SQLITE_BUSY, whatever the busy timeout: waiting while
 //     holding a read lock could deadlock, so SQLite does not wait.
-//   - one writer pool: db.SetMaxOpenConns(1). SQLite's busy handler is not
-//     a queue: a waiting connection sleeps and tries again (up to 100 ms
-//     apart) until its timeout runs out, while a luckier one takes the lock
-//     first; under a stream of writers one can wait past its timeout and
-//     fail with "database is locked". With one connection, the program's
-//     transactions wait for it in database/sql, for as long as their
-//     context allows. The busy timeout is left for other programs.
+//   - one writer pool: db.SetMaxOpenConns(1). Two connections of one program
+//     would wait for each other in SQLite's busy handler, which polls: it
+//     sleeps and tries again (up to 100 ms apart) until the busy timeout
+//     runs out, then fails with "database is locked". With one connection,
+//     the program's transactions wait for it in database/sql instead, which
+//     is no queue either (it hands a freed connection to one of its waiters
+//     picked at random) but does not poll: a waiter sleeps until it is
+//     handed the connection, for as long as its context allows, and no
+//     transaction fails with "database is locked" because of another of the
+//     same program. The busy timeout is left for other programs.
 //
 // Reads that need no transaction are plain queries on the pool. WAL mode
 // lets them go on while a writer writes: see this lesson's README.md.
@@ -49,7 +52,16 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+
+	"workbook/internal/dbfile"
+	"workbook/internal/guidelog"
+	"workbook/internal/lesson"
+	"workbook/internal/pyrow"
 )
+
+// main runs the lesson as a program: lesson.Main reads -db, turns Ctrl-C
+// into a cancelled ctx, and prints run's error as one line.
+func main() { lesson.Main("extras/transactional-query", run) }
 
 // home is the page whose visits are counted; visitors arrive at once.
 const (
@@ -59,7 +71,7 @@ const (
 
 // run counts one visit, then several at once, and prints the count.
 func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) (err error) {
-	logger, closeLog := newLogger(stderr, "query.log")
+	logger, closeLog := guidelog.New(stderr, "query.log")
 	defer closeLog()
 
 	db, err := openDB(ctx, dbPath)
@@ -74,10 +86,10 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) (err erro
 	}()
 
 	if _, err := db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS demo_visits (page TEXT PRIMARY KEY, visits INTEGER NOT NULL)"); err != nil {
-		return advise(ctx, db, dbPath, err)
+		return dbfile.Explain(ctx, db, dbPath, err)
 	}
 	if _, err := db.ExecContext(ctx, "INSERT OR REPLACE INTO demo_visits (page, visits) VALUES (?, 0)", home); err != nil {
-		return advise(ctx, db, dbPath, err)
+		return dbfile.Explain(ctx, db, dbPath, err)
 	}
 	fmt.Fprintln(stdout, "One visit:")
 	if err := countVisit(ctx, db, logger, home); err != nil {
@@ -93,6 +105,8 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) (err erro
 		wg.Go(func() { errs[i] = countVisit(ctx, db, logger, home) })
 	}
 	wg.Wait()
+	// Each visit's error is kept and checked: a visit that failed must not
+	// pass unseen, and the count printed after it would be wrong.
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -117,7 +131,7 @@ func transactionalQuery(ctx context.Context, db *sql.DB, logger *slog.Logger,
 		logger.Error("Query error: " + err.Error())
 		return err
 	}
-	logger.Info(fmt.Sprintf("Executed query: %s with params: %v", query, pyRow(args)))
+	logger.Info(fmt.Sprintf("Executed query: %s with params: %v", query, pyrow.Row(args)))
 	if err := fn(tx, row); err != nil {
 		logger.Error("Transaction rolled back: " + err.Error())
 		return err
@@ -137,33 +151,50 @@ func countVisit(ctx context.Context, db *sql.DB, logger *slog.Logger, page strin
 	return transactionalQuery(ctx, db, logger, "SELECT visits FROM demo_visits WHERE page = ?", []any{page},
 		func(tx *sql.Tx, row *sql.Row) error {
 			var visits int64
-			if err := row.Scan(&visits); errors.Is(err, sql.ErrNoRows) {
+			err := row.Scan(&visits)
+			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("no page %q in demo_visits", page)
-			} else if err != nil {
+			}
+			if err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, "UPDATE demo_visits SET visits = ? WHERE page = ?", visits+1, page)
+			_, err = tx.ExecContext(ctx, "UPDATE demo_visits SET visits = ? WHERE page = ?", visits+1, page)
 			return err
 		})
 }
 
-// openDB opens the existing file (mode=rw never creates one) and proves it
-// with PingContext: sql.Open connects to nothing. _busy_timeout=5000 (the
-// driver's default, written out) waits up to 5 s for another program's
-// lock; _txlock=immediate and the pool of one connection are explained
-// above.
+// openDB opens the existing file with dataSourceName's settings and a pool
+// of one connection, explained above, and proves it with PingContext:
+// sql.Open connects to nothing.
 func openDB(ctx context.Context, path string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rw&_busy_timeout=5000&_txlock=immediate")
+	db, err := sql.Open("sqlite3", dataSourceName(path))
 	if err != nil {
 		return nil, err
 	}
 	db.SetMaxOpenConns(1)
 	if err := db.PingContext(ctx); err != nil {
-		err = advise(ctx, db, path, err)
+		err = dbfile.Explain(ctx, db, path, err)
 		db.Close()
 		return nil, err
 	}
 	return db, nil
+}
+
+// dataSourceName is what openDB opens: the existing file (mode=rw never
+// creates one), with settings the driver applies to each connection it
+// opens.
+//
+//   - _busy_timeout=5000: wait up to 5 s for another program's lock (the
+//     driver's default, written out).
+//   - _txlock=immediate: explained above.
+//   - _synchronous=FULL: a counted visit survives a power loss. This driver
+//     sets NORMAL on every connection unless told, where Python's sqlite3
+//     and the sqlite3 shell keep SQLite's FULL; with NORMAL and the default
+//     rollback journal, SQLite's documentation gives a power loss at the
+//     wrong moment a small chance to corrupt the file, and under WAL the
+//     last commits may be lost.
+func dataSourceName(path string) string {
+	return dbfile.URI(path) + "?mode=rw&_busy_timeout=5000&_txlock=immediate&_synchronous=FULL"
 }
 
 // printVisits prints the page's row as Python prints it.
@@ -173,6 +204,6 @@ func printVisits(ctx context.Context, db *sql.DB, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(w, pyRow{home, visits})
-	return nil
+	_, err = fmt.Fprintln(w, pyrow.Row{home, visits})
+	return err
 }

@@ -1,5 +1,3 @@
-//go:build cgo
-
 package main
 
 import (
@@ -9,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,18 +15,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
+	"workbook/internal/dbfile"
+	"workbook/internal/workbooktest"
 )
 
-// The lesson on the guide's users.db, in a scratch folder so that
+func TestMain(m *testing.M) { os.Exit(workbooktest.RunInScratchFolder(m)) }
+
+// The lesson on the guide's users.db, in the scratch folder, so that
 // query.log lands there. Log lines go to stderr, discarded here.
 func Example() {
-	restore, err := intoScratchFolder()
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer restore()
 	if err := run(context.Background(), "users.db", os.Stdout, io.Discard); err != nil {
 		fmt.Println(err)
 	}
@@ -40,15 +34,17 @@ func Example() {
 	// ('home', 6)
 }
 
+// executed is the line each visit logs first, as the log file has it;
+// stderr shows the message alone.
 const executed = "INFO - Executed query: SELECT visits FROM demo_visits WHERE page = ? with params: ('home',)"
 
 func TestRunLogsLeavesUsersAloneAndRunsAgain(t *testing.T) {
-	path := newUsersDB(t, guideUsers...)
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
 	t.Chdir(t.TempDir())
-	users := dumpUsers(t, path)
+	users := workbooktest.TableRows(t, path, "users")
 
 	var first, stderr bytes.Buffer
-	if err := run(context.Background(), path, &first, &stderr); err != nil {
+	if err := run(workbooktest.Context(t), path, &first, &stderr); err != nil {
 		t.Fatalf("run: %v", err)
 	}
 	// The goroutines' lines come in any order, so they are counted.
@@ -58,26 +54,60 @@ func TestRunLogsLeavesUsersAloneAndRunsAgain(t *testing.T) {
 		"INFO - Transaction committed":        1 + visitors,
 		"INFO - Closed connection to " + path: 1,
 	}
-	assertCounts(t, "stderr", stderr.String(), want)
-	assertNoFileOpen(t, path)
+	lines := workbooktest.Lines(stderr.String())
+	if first, last := lines[0], lines[len(lines)-1]; first != "Opened connection to "+path || last != "Closed connection to "+path {
+		t.Errorf("stderr starts %q and ends %q, want the opening and the closing", first, last)
+	}
+	assertCounts(t, "stderr", lines, messagesOf(want))
+	if open := workbooktest.OpenDescriptors(path); len(open) > 0 {
+		t.Errorf("%s is still open after run returned", path)
+	}
 
 	var second bytes.Buffer
-	if err := run(context.Background(), path, &second, io.Discard); err != nil {
+	if err := run(workbooktest.Context(t), path, &second, io.Discard); err != nil {
 		t.Fatalf("second run: %v", err)
 	}
 	if second.String() != first.String() {
 		t.Errorf("second run printed\n%s\nfirst run printed\n%s", &second, &first)
 	}
-	log, err := os.ReadFile("query.log")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for line, n := range want {
 		want[line] = 2 * n
 	}
-	assertCounts(t, "query.log after two runs", string(log), want)
-	if got := dumpUsers(t, path); got != users {
+	assertCounts(t, "query.log after two runs", workbooktest.ReadLogFile(t, "query.log"), want)
+	if got := workbooktest.TableRows(t, path, "users"); got != users {
 		t.Errorf("users table after two runs:\n%s\nbefore:\n%s", got, users)
+	}
+}
+
+// messagesOf counts log lines by their message alone, as stderr shows
+// them: "INFO - Transaction committed" becomes "Transaction committed".
+func messagesOf(counts map[string]int) map[string]int {
+	bare := map[string]int{}
+	for line, n := range counts {
+		_, message, _ := strings.Cut(line, " - ")
+		bare[message] += n
+	}
+	return bare
+}
+
+// run checks the error of every concurrent visit: a visit that fails makes
+// run fail with its error, and the count is not printed as if all went
+// well.
+func TestRunReturnsTheErrorOfAFailedVisit(t *testing.T) {
+	// A trigger refuses the fourth visit, so the first concurrent visits
+	// go through and the others fail.
+	path := workbooktest.NewUsersDB(t, append(workbooktest.GuideUsers, visitsTable[0],
+		`CREATE TRIGGER refuse_fourth_visit BEFORE UPDATE ON demo_visits WHEN NEW.visits = 4
+BEGIN SELECT RAISE(ABORT, 'the fourth visit is refused'); END`)...)
+	t.Chdir(t.TempDir())
+	var stdout bytes.Buffer
+	err := run(workbooktest.Context(t), path, &stdout, io.Discard)
+	workbooktest.AssertSQLiteCode(t, err, workbooktest.SQLiteConstraintTrigger)
+	if err == nil || !strings.Contains(err.Error(), "the fourth visit is refused") {
+		t.Errorf("run error = %v, want the failed visit's error", err)
+	}
+	if want := "One visit:\n('home', 1)\n5 visits at the same time:\n"; stdout.String() != want {
+		t.Errorf("stdout:\n%swant no count after the failed visits:\n%s", &stdout, want)
 	}
 }
 
@@ -85,7 +115,7 @@ func TestRunOnAMissingFileSaysWhatToDoAndNeverSaysOpened(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), "missing.db", &stdout, &stderr)
+	err := run(workbooktest.Context(t), "missing.db", &stdout, &stderr)
 	if err == nil || !strings.Contains(err.Error(), "there is no such file; create it with:") {
 		t.Fatalf("run error = %v, want the advice to create the file", err)
 	}
@@ -116,21 +146,21 @@ func TestTransactionalQuery(t *testing.T) {
 
 	t.Run("countVisit commits", func(t *testing.T) {
 		path, db := openVisits(t)
-		var log bytes.Buffer
-		if err := countVisit(deadline(t), db, testLogger(&log), home); err != nil {
+		logger, logged := workbooktest.GuideLogger(t, io.Discard)
+		if err := countVisit(workbooktest.Context(t), db, logger, home); err != nil {
 			t.Fatalf("countVisit: %v", err)
 		}
 		assertVisits(t, db, 1)
-		assertLines(t, logMessages(t, log.String()), executed, "INFO - Transaction committed")
+		assertLines(t, logged(), executed, "INFO - Transaction committed")
 		assertWriteLockFree(t, path)
 	})
 
 	t.Run("an error from fn rolls back and comes back unchanged", func(t *testing.T) {
 		path, db := openVisits(t)
-		var log bytes.Buffer
+		logger, logged := workbooktest.GuideLogger(t, io.Discard)
 		errFn := errors.New("fn failed")
-		err := transactionalQuery(deadline(t), db, testLogger(&log), query, []any{home}, func(tx *sql.Tx, row *sql.Row) error {
-			if err := readThenWrite(deadline(t))(tx, row); err != nil {
+		err := transactionalQuery(workbooktest.Context(t), db, logger, query, []any{home}, func(tx *sql.Tx, row *sql.Row) error {
+			if err := readThenWrite(workbooktest.Context(t))(tx, row); err != nil {
 				return err
 			}
 			return errFn
@@ -139,7 +169,7 @@ func TestTransactionalQuery(t *testing.T) {
 			t.Errorf("error = %v, want fn's error itself", err)
 		}
 		assertVisits(t, db, 0)
-		assertLines(t, logMessages(t, log.String()), executed, "ERROR - Transaction rolled back: fn failed")
+		assertLines(t, logged(), executed, "ERROR - Transaction rolled back: fn failed")
 		assertWriteLockFree(t, path)
 	})
 
@@ -147,8 +177,8 @@ func TestTransactionalQuery(t *testing.T) {
 		path, db := openVisits(t)
 		value := &struct{ msg string }{"boom"}
 		got := recovered(func() {
-			transactionalQuery(deadline(t), db, testLogger(io.Discard), query, []any{home}, func(tx *sql.Tx, row *sql.Row) error {
-				readThenWrite(deadline(t))(tx, row)
+			transactionalQuery(workbooktest.Context(t), db, workbooktest.Discard(), query, []any{home}, func(tx *sql.Tx, row *sql.Row) error {
+				readThenWrite(workbooktest.Context(t))(tx, row)
 				panic(value)
 			})
 		})
@@ -160,20 +190,21 @@ func TestTransactionalQuery(t *testing.T) {
 	})
 
 	t.Run("runtime.Goexit in fn rolls back", func(t *testing.T) {
+		ctx := workbooktest.Context(t)
 		path, db := openVisits(t)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			transactionalQuery(deadline(t), db, testLogger(io.Discard), query, []any{home}, func(tx *sql.Tx, row *sql.Row) error {
-				readThenWrite(deadline(t))(tx, row)
+			transactionalQuery(workbooktest.Context(t), db, workbooktest.Discard(), query, []any{home}, func(tx *sql.Tx, row *sql.Row) error {
+				readThenWrite(workbooktest.Context(t))(tx, row)
 				runtime.Goexit()
 				return nil
 			})
 		}()
 		select {
 		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatal("the goroutine did not end within 10 s")
+		case <-ctx.Done():
+			t.Fatal("the goroutine was still running when the test's time ran out")
 		}
 		assertWriteLockFree(t, path)
 		assertVisits(t, db, 0)
@@ -181,40 +212,40 @@ func TestTransactionalQuery(t *testing.T) {
 
 	t.Run("a failed COMMIT is returned and nothing is saved", func(t *testing.T) {
 		// A foreign key checked at COMMIT, on a pool with foreign keys on.
-		path := newUsersDB(t, append(guideUsers, visitsTable...)...)
+		path := workbooktest.NewUsersDB(t, append(workbooktest.GuideUsers, visitsTable...)...)
 		db := openPool(t, path, "_foreign_keys=1&_txlock=immediate")
 		db.SetMaxOpenConns(1)
 		if _, err := db.Exec("CREATE TABLE demo_pages (page TEXT PRIMARY KEY REFERENCES demo_visits DEFERRABLE INITIALLY DEFERRED)"); err != nil {
 			t.Fatal(err)
 		}
-		var log bytes.Buffer
-		err := transactionalQuery(deadline(t), db, testLogger(&log), query, []any{home}, func(tx *sql.Tx, row *sql.Row) error {
-			if err := readThenWrite(deadline(t))(tx, row); err != nil {
+		logger, logged := workbooktest.GuideLogger(t, io.Discard)
+		err := transactionalQuery(workbooktest.Context(t), db, logger, query, []any{home}, func(tx *sql.Tx, row *sql.Row) error {
+			if err := readThenWrite(workbooktest.Context(t))(tx, row); err != nil {
 				return err
 			}
 			_, err := tx.Exec("INSERT INTO demo_pages VALUES ('about')")
 			return err
 		})
-		assertCode(t, err, sqlite3.ErrConstraintForeignKey)
+		workbooktest.AssertSQLiteCode(t, err, workbooktest.SQLiteConstraintForeignKey)
 		assertVisits(t, db, 0)
-		assertLines(t, logMessages(t, log.String()), executed, "ERROR - Transaction rolled back: FOREIGN KEY constraint failed")
+		assertLines(t, logged(), executed, "ERROR - Transaction rolled back: FOREIGN KEY constraint failed")
 		assertWriteLockFree(t, path)
 	})
 
 	t.Run("a failed query is returned and fn never runs", func(t *testing.T) {
 		_, db := openVisits(t)
-		var log bytes.Buffer
-		err := transactionalQuery(deadline(t), db, testLogger(&log), "SELECT visits FROM no_such_table", nil,
+		logger, logged := workbooktest.GuideLogger(t, io.Discard)
+		err := transactionalQuery(workbooktest.Context(t), db, logger, "SELECT visits FROM no_such_table", nil,
 			func(*sql.Tx, *sql.Row) error { t.Error("fn ran after the query failed"); return nil })
 		if err == nil || !strings.Contains(err.Error(), "no such table: no_such_table") {
 			t.Errorf("error = %v, want no such table", err)
 		}
-		assertLines(t, logMessages(t, log.String()), "ERROR - Query error: no such table: no_such_table")
+		assertLines(t, logged(), "ERROR - Query error: no such table: no_such_table")
 	})
 
 	t.Run("an unknown page is an error and changes nothing", func(t *testing.T) {
 		_, db := openVisits(t)
-		err := countVisit(deadline(t), db, testLogger(io.Discard), "about")
+		err := countVisit(workbooktest.Context(t), db, workbooktest.Discard(), "about")
 		if err == nil || err.Error() != `no page "about" in demo_visits` {
 			t.Errorf("error = %v, want no page \"about\" in demo_visits", err)
 		}
@@ -226,7 +257,7 @@ func TestTransactionalQuery(t *testing.T) {
 		if _, err := db.Exec("INSERT INTO demo_visits VALUES ('O''Brien''s page', 41)"); err != nil {
 			t.Fatal(err)
 		}
-		if err := countVisit(deadline(t), db, testLogger(io.Discard), "O'Brien's page"); err != nil {
+		if err := countVisit(workbooktest.Context(t), db, workbooktest.Discard(), "O'Brien's page"); err != nil {
 			t.Fatalf("countVisit: %v", err)
 		}
 		var got int
@@ -240,7 +271,7 @@ func TestTransactionalQuery(t *testing.T) {
 // goroutines, count visits at the same time: not one is lost, and none
 // fails with "database is locked".
 func TestCountsAreExactUnderConcurrentReadThenWrite(t *testing.T) {
-	const pools, goroutines, each = 2, 4, 25
+	const pools, goroutines, each = 2, 4, 10
 	path, _ := openVisits(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, pools*goroutines*each)
@@ -249,7 +280,7 @@ func TestCountsAreExactUnderConcurrentReadThenWrite(t *testing.T) {
 		for range goroutines {
 			wg.Go(func() {
 				for range each {
-					if err := countVisit(deadline(t), db, testLogger(io.Discard), home); err != nil {
+					if err := countVisit(workbooktest.Context(t), db, workbooktest.Discard(), home); err != nil {
 						errs <- err
 					}
 				}
@@ -268,11 +299,12 @@ func TestCountsAreExactUnderConcurrentReadThenWrite(t *testing.T) {
 // lock from its BEGIN, so no other connection can write between its read
 // and its write.
 func TestATransactionHoldsTheWriteLockFromItsStart(t *testing.T) {
+	ctx := workbooktest.Context(t)
 	path, db := openVisits(t)
 	read, release := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- transactionalQuery(deadline(t), db, testLogger(io.Discard), "SELECT visits FROM demo_visits WHERE page = ?", []any{home},
+		done <- transactionalQuery(workbooktest.Context(t), db, workbooktest.Discard(), "SELECT visits FROM demo_visits WHERE page = ?", []any{home},
 			func(tx *sql.Tx, row *sql.Row) error {
 				var visits int
 				if err := row.Scan(&visits); err != nil {
@@ -288,17 +320,17 @@ func TestATransactionHoldsTheWriteLockFromItsStart(t *testing.T) {
 	case <-read:
 	case err := <-done:
 		t.Fatalf("transactionalQuery returned %v before fn read", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("fn did not read within 10 s")
+	case <-ctx.Done():
+		t.Fatal("fn had not read when the test's time ran out")
 	}
 	// Between the read and the write, another connection asks for the
 	// write lock.
-	otherTx, err := openPool(t, path, "_busy_timeout=0&_txlock=immediate").BeginTx(deadline(t), nil)
+	otherTx, err := openPool(t, path, "_busy_timeout=0&_txlock=immediate").BeginTx(workbooktest.Context(t), nil)
 	if err == nil {
 		otherTx.Rollback()
 		t.Error("another connection took the write lock between the read and the write: BeginTx did not take it (is _txlock=immediate in the DSN?)")
 	} else {
-		assertCode(t, err, sqlite3.ErrBusy.Extend(0))
+		workbooktest.AssertSQLiteCode(t, err, workbooktest.SQLiteBusy)
 	}
 	close(release)
 	if err := <-done; err != nil {
@@ -308,11 +340,12 @@ func TestATransactionHoldsTheWriteLockFromItsStart(t *testing.T) {
 
 // Why a plain BEGIN will not do: its read takes a read lock, and its write
 // then cannot wait for a write lock that another connection holds, even
-// with a busy timeout of ten minutes. It fails at once with SQLITE_BUSY.
+// with a busy timeout of an hour. It fails at once with SQLITE_BUSY.
 func TestPlainBeginReadThenWriteFailsAtOnce(t *testing.T) {
+	ctx := workbooktest.Context(t)
 	path, _ := openVisits(t)
-	plain := openPool(t, path, "_busy_timeout=600000&_txlock=deferred")
-	tx, err := plain.BeginTx(deadline(t), nil)
+	plain := openPool(t, path, "_busy_timeout=3600000&_txlock=deferred")
+	tx, err := plain.BeginTx(workbooktest.Context(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +354,7 @@ func TestPlainBeginReadThenWriteFailsAtOnce(t *testing.T) {
 	if err := tx.QueryRow("SELECT visits FROM demo_visits WHERE page = 'home'").Scan(&visits); err != nil {
 		t.Fatal(err)
 	}
-	other, err := openLessonPool(t, path).BeginTx(deadline(t), nil)
+	other, err := openLessonPool(t, path).BeginTx(workbooktest.Context(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,34 +367,31 @@ func TestPlainBeginReadThenWriteFailsAtOnce(t *testing.T) {
 	}()
 	select {
 	case err := <-result:
-		assertCode(t, err, sqlite3.ErrBusy.Extend(0))
-	case <-time.After(10 * time.Second):
+		workbooktest.AssertSQLiteCode(t, err, workbooktest.SQLiteBusy)
+	case <-ctx.Done():
 		other.Rollback() // lets the waiting write finish
-		t.Fatal("the plain BEGIN's write is still waiting after 10 s")
+		t.Fatal("the plain BEGIN's write was still waiting for the lock when the test's time ran out")
 	}
 }
 
 // The lesson's pool has one connection: a second transaction waits in
 // database/sql for it, not on a connection of its own in SQLite's busy
-// handler, which is no queue.
+// handler, which polls and gives up after the busy timeout.
 func TestWritersWaitForThePoolsOneConnection(t *testing.T) {
 	_, db := openVisits(t)
-	tx, err := db.BeginTx(deadline(t), nil)
+	tx, err := db.BeginTx(workbooktest.Context(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
 	done := make(chan error, 1)
-	go func() { done <- countVisit(deadline(t), db, testLogger(io.Discard), home) }()
-	for stop := time.After(10 * time.Second); db.Stats().WaitCount == 0; time.Sleep(time.Millisecond) {
-		select {
-		case <-stop:
-			t.Fatal("countVisit did not wait for the pool's connection within 10 s")
-		default:
-		}
-		if s := db.Stats(); s.OpenConnections > 1 {
-			t.Fatalf("the pool opened %d connections, want 1: writers queue in SQLite's busy handler (is db.SetMaxOpenConns(1) there?)", s.OpenConnections)
-		}
+	go func() { done <- countVisit(workbooktest.Context(t), db, workbooktest.Discard(), home) }()
+	workbooktest.WaitFor(t, "countVisit to wait for a connection", func() bool {
+		s := db.Stats()
+		return s.WaitCount > 0 || s.OpenConnections > 1
+	})
+	if s := db.Stats(); s.OpenConnections > 1 {
+		t.Fatalf("the pool opened %d connections, want 1: writers wait in SQLite's busy handler (is db.SetMaxOpenConns(1) there?)", s.OpenConnections)
 	}
 	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
@@ -370,6 +400,52 @@ func TestWritersWaitForThePoolsOneConnection(t *testing.T) {
 		t.Fatalf("countVisit: %v", err)
 	}
 	assertVisits(t, db, 1)
+}
+
+// Only tx.* calls are in the transaction. On the lesson's pool of one, a
+// db.* call inside fn waits for the connection that the transaction holds,
+// until its context ends.
+func TestADBCallInsideFnWaitsForThePoolsOneConnection(t *testing.T) {
+	ctx := workbooktest.Context(t)
+	_, db := openVisits(t)
+	err := transactionalQuery(ctx, db, workbooktest.Discard(), "SELECT visits FROM demo_visits WHERE page = ?", []any{home},
+		func(tx *sql.Tx, row *sql.Row) error {
+			shortCtx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+			defer cancel()
+			_, err := db.ExecContext(shortCtx, "UPDATE demo_visits SET visits = 100 WHERE page = 'home'")
+			return err
+		})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a write through db inside fn: %v, want context.DeadlineExceeded", err)
+	}
+	assertVisits(t, db, 0)
+}
+
+// On a pool of more than one connection, a write through db inside fn gets
+// a connection of its own and waits for the write lock that the
+// transaction holds: it fails with "database is locked" after the busy
+// timeout. countVisit writes through tx, so it counts.
+func TestCountVisitWritesThroughItsTransaction(t *testing.T) {
+	ctx := workbooktest.Context(t)
+	path := workbooktest.NewUsersDB(t, append(workbooktest.GuideUsers, visitsTable...)...)
+	db := workbooktest.LargerPool(t, dataSourceName(path))
+	err := transactionalQuery(ctx, db, workbooktest.Discard(), "SELECT visits FROM demo_visits WHERE page = ?", []any{home},
+		func(tx *sql.Tx, row *sql.Row) error {
+			_, err := db.ExecContext(ctx, "UPDATE demo_visits SET visits = 100 WHERE page = 'home'")
+			return err
+		})
+	workbooktest.AssertSQLiteCode(t, err, workbooktest.SQLiteBusy)
+	if err := countVisit(ctx, db, workbooktest.Discard(), home); err != nil {
+		t.Errorf("countVisit: %v", err)
+	}
+	assertVisits(t, db, 1)
+}
+
+// The lesson's DSN asks for synchronous=FULL, where this driver would set
+// NORMAL: a counted visit survives a power loss.
+func TestEachConnectionSyncsFully(t *testing.T) {
+	_, db := openVisits(t)
+	workbooktest.AssertSynchronous(t, db, "FULL")
 }
 
 // The README's WAL recipe: journal_mode=WAL set once in the file, the
@@ -383,7 +459,8 @@ func TestReadersDoNotWaitForAWriterUnderWAL(t *testing.T) {
 		wait    bool
 	}{{"delete", true}, {"wal", false}} {
 		t.Run(tc.journal, func(t *testing.T) {
-			path := newUsersDB(t, append(visitsTable, "PRAGMA journal_mode = "+tc.journal, "CREATE TABLE demo_big (b BLOB)")...)
+			ctx := workbooktest.Context(t)
+			path := workbooktest.NewUsersDB(t, append(visitsTable, "PRAGMA journal_mode = "+tc.journal, "CREATE TABLE demo_big (b BLOB)")...)
 			writer := openLessonPool(t, path)
 			readers := openPool(t, path, "mode=ro&_busy_timeout=0")
 
@@ -396,18 +473,18 @@ func TestReadersDoNotWaitForAWriterUnderWAL(t *testing.T) {
 			case <-written:
 			case err := <-done:
 				t.Fatalf("the writer returned %v before it had written", err)
-			case <-time.After(10 * time.Second):
-				t.Fatal("the writer did not write within 10 s")
+			case <-ctx.Done():
+				t.Fatal("the writer had not written when the test's time ran out")
 			}
 
 			var visits int
-			err := readers.QueryRowContext(deadline(t), "SELECT visits FROM demo_visits WHERE page = 'home'").Scan(&visits)
+			err := readers.QueryRowContext(workbooktest.Context(t), "SELECT visits FROM demo_visits WHERE page = 'home'").Scan(&visits)
 			close(release)
 			switch {
 			case tc.wait && err == nil:
 				t.Errorf("a reader read %d while the writer held its lock, want SQLITE_BUSY: it would have to wait", visits)
 			case tc.wait:
-				assertCode(t, err, sqlite3.ErrBusy.Extend(0))
+				workbooktest.AssertSQLiteCode(t, err, workbooktest.SQLiteBusy)
 			case err != nil:
 				t.Errorf("a reader under WAL: %v, want the last committed count at once", err)
 			case visits != 0:
@@ -416,7 +493,7 @@ func TestReadersDoNotWaitForAWriterUnderWAL(t *testing.T) {
 			if err := <-done; err != nil {
 				t.Fatalf("the writer: %v", err)
 			}
-			if err := readers.QueryRowContext(deadline(t), "SELECT visits FROM demo_visits WHERE page = 'home'").Scan(&visits); err != nil || visits != 1 {
+			if err := readers.QueryRowContext(workbooktest.Context(t), "SELECT visits FROM demo_visits WHERE page = 'home'").Scan(&visits); err != nil || visits != 1 {
 				t.Errorf("after the commit a reader read %d, %v; want 1", visits, err)
 			}
 		})
@@ -427,7 +504,7 @@ func TestReadersDoNotWaitForAWriterUnderWAL(t *testing.T) {
 // default page cache, in one transaction; then it closes written and waits
 // for release before it commits.
 func countVisitAndMore(t *testing.T, db *sql.DB, written, release chan struct{}) error {
-	return transactionalQuery(deadline(t), db, testLogger(io.Discard), "SELECT visits FROM demo_visits WHERE page = ?", []any{home},
+	return transactionalQuery(workbooktest.Context(t), db, workbooktest.Discard(), "SELECT visits FROM demo_visits WHERE page = ?", []any{home},
 		func(tx *sql.Tx, row *sql.Row) error {
 			var visits int
 			if err := row.Scan(&visits); err != nil {
@@ -444,63 +521,77 @@ func countVisitAndMore(t *testing.T, db *sql.DB, written, release chan struct{})
 }
 
 func TestPageShowsTheOutput(t *testing.T) {
-	path := newUsersDB(t, guideUsers...)
-	var stdout bytes.Buffer
-	t.Run("run", func(t *testing.T) {
-		t.Chdir(t.TempDir())
-		if err := run(context.Background(), path, &stdout, io.Discard); err != nil {
-			t.Fatal(err)
+	// users.db in a folder of its own, where query.log goes too.
+	t.Chdir(filepath.Dir(workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)))
+	var stdout, stderr bytes.Buffer
+	if err := run(workbooktest.Context(t), "users.db", &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	workbooktest.AssertPageShows(t, "```text\n"+stdout.String()+"```\n")
+	page := workbooktest.Page(t)
+	for _, line := range workbooktest.Lines(stderr.String()) {
+		if !strings.Contains(page, "\n"+line+"\n") {
+			t.Errorf("README.md does not show stderr's line %q", line)
 		}
-	})
-	assertPageShows(t, "```text\n"+stdout.String()+"```\n")
-	for _, line := range []string{"INFO - Opened connection to users.db", executed, "INFO - Transaction committed", "INFO - Closed connection to users.db"} {
-		if !strings.Contains(page(t), " - "+line+"\n") {
-			t.Errorf("README.md does not show the log line %q", line)
+	}
+	for _, line := range workbooktest.ReadLogFile(t, "query.log") {
+		if !strings.Contains(page, " - "+line+"\n") {
+			t.Errorf("README.md does not show the log file's line %q", line)
 		}
 	}
 }
 
 func TestExperimentRemoveTxlockImmediate(t *testing.T) {
-	runExperiment(t, experiment{
-		file:    "main.go",
-		old:     "&_txlock=immediate",
-		command: "go test -run TestATransactionHoldsTheWriteLockFromItsStart ./extras/transactional-query",
-		want:    []string{"another connection took the write lock between the read and the write"},
-		fails:   true,
+	workbooktest.RunExperiment(t, workbooktest.Experiment{
+		File:    "main.go",
+		Old:     "&_txlock=immediate",
+		Command: "go test -run TestATransactionHoldsTheWriteLockFromItsStart ./extras/transactional-query",
+		Want:    []string{"another connection took the write lock between the read and the write"},
+		Fails:   true,
 	})
 }
 
 func TestExperimentRemoveSetMaxOpenConns(t *testing.T) {
-	runExperiment(t, experiment{
-		file:    "main.go",
-		old:     "\tdb.SetMaxOpenConns(1)\n",
-		command: "go test -run TestWritersWaitForThePoolsOneConnection ./extras/transactional-query",
-		want:    []string{"the pool opened 2 connections, want 1"},
-		fails:   true,
+	workbooktest.RunExperiment(t, workbooktest.Experiment{
+		File:    "main.go",
+		Old:     "\tdb.SetMaxOpenConns(1)\n",
+		Command: "go test -run TestWritersWaitForThePoolsOneConnection ./extras/transactional-query",
+		Want:    []string{"the pool opened 2 connections, want 1"},
+		Fails:   true,
 	})
 }
 
 func TestExperimentDeleteDeferRollback(t *testing.T) {
-	runExperiment(t, experiment{
-		file:    "main.go",
-		old:     "\tdefer tx.Rollback()\n",
-		command: "go test -run TestTransactionalQuery ./extras/transactional-query",
-		want: []string{
+	workbooktest.RunExperiment(t, workbooktest.Experiment{
+		File:    "main.go",
+		Old:     "\tdefer tx.Rollback()\n",
+		Command: "go test -run TestTransactionalQuery ./extras/transactional-query",
+		Want: []string{
 			"--- FAIL: TestTransactionalQuery/runtime.Goexit_in_fn_rolls_back",
 			"another connection cannot take the write lock: database is locked",
 		},
-		fails: true,
+		Fails: true,
 	})
 }
 
 func TestExperimentWriteThroughDBInsteadOfTx(t *testing.T) {
-	runExperiment(t, experiment{
-		file:    "main.go",
-		old:     `_, err := tx.ExecContext(ctx, "UPDATE demo_visits`,
-		new:     `_, err := db.ExecContext(ctx, "UPDATE demo_visits`,
-		command: "go test -run TestTransactionalQuery/countVisit_commits ./extras/transactional-query",
-		want:    []string{"countVisit: context deadline exceeded"},
-		fails:   true,
+	workbooktest.RunExperiment(t, workbooktest.Experiment{
+		File:    "main.go",
+		Old:     `_, err = tx.ExecContext(ctx, "UPDATE demo_visits`,
+		New:     `_, err = db.ExecContext(ctx, "UPDATE demo_visits`,
+		Command: "go test -run TestCountVisitWritesThroughItsTransaction ./extras/transactional-query",
+		Want:    []string{"countVisit: database is locked"},
+		Fails:   true,
+	})
+}
+
+func TestExperimentRemoveSynchronousFull(t *testing.T) {
+	workbooktest.RunExperiment(t, workbooktest.Experiment{
+		File:    "main.go",
+		Old:     "&_synchronous=FULL",
+		Command: "go test -run TestEachConnectionSyncsFully ./extras/transactional-query",
+		Want:    []string{"PRAGMA synchronous = NORMAL (1), want FULL"},
+		Fails:   true,
 	})
 }
 
@@ -514,7 +605,7 @@ var visitsTable = []string{
 // it with the lesson's openDB.
 func openVisits(t *testing.T) (string, *sql.DB) {
 	t.Helper()
-	path := newUsersDB(t, append(guideUsers, visitsTable...)...)
+	path := workbooktest.NewUsersDB(t, append(workbooktest.GuideUsers, visitsTable...)...)
 	return path, openLessonPool(t, path)
 }
 
@@ -522,7 +613,7 @@ func openVisits(t *testing.T) (string, *sql.DB) {
 // the pool and checks that nothing was left open.
 func openLessonPool(t *testing.T, path string) *sql.DB {
 	t.Helper()
-	db, err := openDB(deadline(t), path)
+	db, err := openDB(workbooktest.Context(t), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -530,7 +621,7 @@ func openLessonPool(t *testing.T, path string) *sql.DB {
 		if err := db.Close(); err != nil {
 			t.Errorf("db.Close: %v", err)
 		}
-		assertNothingOpen(t, db)
+		workbooktest.AssertNothingOpen(t, db)
 	})
 	return db
 }
@@ -538,7 +629,7 @@ func openLessonPool(t *testing.T, path string) *sql.DB {
 // openPool opens a pool of the test's own on path with the given options.
 func openPool(t *testing.T, path, options string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite3", fileURI(path)+"?"+options)
+	db, err := sql.Open("sqlite3", dbfile.URI(path)+"?"+options)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -550,7 +641,7 @@ func openPool(t *testing.T, path, options string) *sql.DB {
 // lock at once: no transaction was left open.
 func assertWriteLockFree(t *testing.T, path string) {
 	t.Helper()
-	tx, err := openPool(t, path, "_busy_timeout=0&_txlock=immediate").BeginTx(deadline(t), nil)
+	tx, err := openPool(t, path, "_busy_timeout=0&_txlock=immediate").BeginTx(workbooktest.Context(t), nil)
 	if err != nil {
 		t.Errorf("another connection cannot take the write lock: %v: a transaction was left open", err)
 		return
@@ -567,20 +658,11 @@ func assertVisits(t *testing.T, db *sql.DB, want int) {
 		return
 	}
 	var got int
-	if err := db.QueryRowContext(deadline(t), "SELECT visits FROM demo_visits WHERE page = 'home'").Scan(&got); err != nil {
+	if err := db.QueryRowContext(workbooktest.Context(t), "SELECT visits FROM demo_visits WHERE page = 'home'").Scan(&got); err != nil {
 		t.Fatal(err)
 	}
 	if got != want {
 		t.Errorf("visits = %d, want %d", got, want)
-	}
-}
-
-// assertCode checks err's extended SQLite code, classified with errors.As.
-func assertCode(t *testing.T, err error, want sqlite3.ErrNoExtended) {
-	t.Helper()
-	var sqliteErr sqlite3.Error
-	if !errors.As(err, &sqliteErr) || sqliteErr.ExtendedCode != want {
-		t.Errorf("error = %v, want SQLite's extended code %d", err, want)
 	}
 }
 
@@ -592,73 +674,17 @@ func assertLines(t *testing.T, got []string, want ...string) {
 	}
 }
 
-// assertCounts checks how many times each log message appears, and that
-// no other appears.
-func assertCounts(t *testing.T, name, log string, want map[string]int) {
+// assertCounts checks how many times each line appears, and that no
+// other appears.
+func assertCounts(t *testing.T, name string, lines []string, want map[string]int) {
 	t.Helper()
 	got := map[string]int{}
-	for _, m := range logMessages(t, log) {
-		got[m]++
+	for _, line := range lines {
+		got[line]++
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("%s messages counted %v, want %v", name, got, want)
+		t.Errorf("%s lines counted %v, want %v", name, got, want)
 	}
-}
-
-// assertNoFileOpen fails if the process still has path open (Linux only):
-// every connection run opened was closed.
-func assertNoFileOpen(t *testing.T, path string) {
-	t.Helper()
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Log("cannot list open files here:", err)
-		return
-	}
-	for _, e := range entries {
-		if target, _ := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); target == path {
-			t.Errorf("%s is still open after run returned", path)
-		}
-	}
-}
-
-// dumpUsers returns the users table as Python prints it.
-func dumpUsers(t *testing.T, path string) string {
-	t.Helper()
-	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := queryAsStored(deadline(t), db, "SELECT * FROM users")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var b strings.Builder
-	for rows.Next() {
-		row, err := scanRow(rows)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintln(&b, row)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
-}
-
-// deadline is a context that ends with the test or after 5 s, whichever
-// comes first, so that a query or a wait for the pool cannot hang.
-func deadline(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// testLogger is the lesson's logger, writing to w alone.
-func testLogger(w io.Writer) *slog.Logger {
-	return slog.New(&guideHandler{mu: new(sync.Mutex), out: []io.Writer{w}})
 }
 
 // recovered runs fn and returns the value it panicked with, or nil.
@@ -667,7 +693,3 @@ func recovered(fn func()) (value any) {
 	fn()
 	return nil
 }
-
-// pageCitations are the lines of main.go that README.md cites by number:
-// none, for the page quotes its lines instead.
-var pageCitations []citation

@@ -1,5 +1,3 @@
-//go:build cgo
-
 // Extra debug-invalid-query is the second edge case that section 6.2 of the
 // guide asks you to test: invalid queries.
 //
@@ -20,6 +18,9 @@
 // The three SQL mistakes share that code; only the message, which is for
 // people, says which one it was. A missing argument is refused by the
 // driver before SQLite runs anything, so there is no sqlite3.Error at all.
+//
+// The lesson needs a users table (or view) with an age column; its other
+// columns and its rows may be anything.
 package main
 
 import (
@@ -30,35 +31,50 @@ import (
 	"io"
 
 	"github.com/mattn/go-sqlite3"
+
+	"workbook/internal/dbfile"
+	"workbook/internal/guidelog"
+	"workbook/internal/lesson"
 )
+
+// main runs the lesson as a program: lesson.Main reads -db, turns Ctrl-C
+// into a cancelled ctx, and prints run's error as one line.
+func main() { lesson.Main("extras/debug-invalid-query", run) }
+
+// olderThan is a valid query with one placeholder; the last of
+// invalidQueries is the same query run without its argument.
+const olderThan = "SELECT * FROM users WHERE age > ?"
 
 // invalidQueries are the mistakes the lesson makes on purpose.
 var invalidQueries = []string{
-	"SELEC * FROM users",                // a misspelt keyword
-	"SELECT * FROM usres",               // a misspelt table
-	"SELECT nme FROM users",             // a misspelt column
-	"SELECT * FROM users WHERE age > ?", // a placeholder, run with no argument
+	"SELEC * FROM users",    // a misspelt keyword
+	"SELECT * FROM usres",   // a misspelt table
+	"SELECT nme FROM users", // a misspelt column
+	olderThan,               // a placeholder, run with no argument
 }
 
+// run opens the database, runs the invalid queries on one connection, and
+// says what went wrong with each.
 func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
-	logger, closeLog := newLogger(stderr, "debugging.log")
+	logger, closeLog := guidelog.New(stderr, "debugging.log")
 	defer closeLog()
-	// mode=rw never creates a file; 5000 ms is the driver's default busy timeout.
-	db, err := sql.Open("sqlite3", fileURI(dbPath)+"?mode=rw&_busy_timeout=5000")
+	// mode=rw never creates a file; 5000 ms is the driver's default busy
+	// timeout anyway, written here to be seen.
+	db, err := sql.Open("sqlite3", dbfile.URI(dbPath)+"?mode=rw&_busy_timeout=5000")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	// sql.Open connects to nothing: PingContext proves the file is there.
-	// (5000 ms is the driver's busy timeout anyway, written to be seen.)
 	if err := db.PingContext(ctx); err != nil {
-		err = advise(ctx, db, dbPath, err)
+		err = dbfile.Explain(ctx, db, dbPath, err)
 		logger.Error("Connection error: " + err.Error())
 		return err
 	}
 	logger.Info("Opened connection to " + dbPath)
 	if err := tryInvalidQueries(ctx, db, stdout); err != nil {
-		return advise(ctx, db, dbPath, err)
+		// The advice names what the users table lacks, if that is why.
+		return dbfile.Explain(ctx, db, dbPath, err, "age")
 	}
 	return nil
 }
@@ -73,6 +89,17 @@ func tryInvalidQueries(ctx context.Context, db *sql.DB, stdout io.Writer) error 
 	}
 	defer conn.Close()
 
+	// First the valid form of the last mistake. Preparing it makes SQLite
+	// look up its table and columns without running it, so that on a users
+	// table with no age column the lesson stops with advice instead of
+	// showing "no such column: age" as the mistake.
+	stmt, err := conn.PrepareContext(ctx, olderThan)
+	if err != nil {
+		return err
+	}
+	if err := stmt.Close(); err != nil {
+		return err
+	}
 	for _, query := range invalidQueries {
 		err := tryQuery(ctx, conn, query)
 		fmt.Fprintf(stdout, "%s\n  %v\n  %s\n", query, err, classify(err))
@@ -86,13 +113,16 @@ func tryInvalidQueries(ctx context.Context, db *sql.DB, stdout io.Writer) error 
 }
 
 // tryQuery runs query and reads none of its rows: only its error matters.
+// SQLite finds a mistake in the SQL as it prepares the query, and the
+// driver a missing argument before SQLite runs it, so QueryContext
+// returns those errors.
 func tryQuery(ctx context.Context, conn *sql.Conn, query string, args ...any) error {
 	rows, err := conn.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	return rows.Err()
+	// The rows hold the connection until they are closed, read or not.
+	return rows.Close()
 }
 
 // classify says what kind of error err is, from SQLite's result code. It

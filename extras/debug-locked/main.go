@@ -1,5 +1,3 @@
-//go:build cgo
-
 // Extra debug-locked is the first edge case that section 6.2 of the guide
 // asks you to test: a database locked by another connection.
 //
@@ -16,12 +14,15 @@
 //	var sqliteErr sqlite3.Error
 //	if errors.As(err, &sqliteErr) && sqliteErr.Code == sqlite3.ErrBusy {
 //
-// A context does not cut this wait short: SQLite's busy handler sleeps until
-// _busy_timeout is used up, whatever the context's deadline, and only then
-// does the call return. Keep _busy_timeout below the deadlines you set.
+// A context does not cut this wait short. When the context ends, the driver
+// asks SQLite to interrupt the statement, but SQLite's busy handler sleeps
+// on until _busy_timeout is used up; only then does BeginTx return, with
+// "database is locked". Ctrl-C, which cancels the lesson's context, waits as
+// long. Keep _busy_timeout below the deadlines you set.
 //
-// Here connection A plays the other program: it takes the write lock of
-// users.db, and B, this program, asks for it. Neither writes anything.
+// Here connection A plays the other program: it takes the write lock of the
+// database file, and B, this program, asks for it. Neither of them writes
+// or reads a table, so any SQLite database file will do.
 package main
 
 import (
@@ -34,7 +35,15 @@ import (
 	"time"
 
 	"github.com/mattn/go-sqlite3"
+
+	"workbook/internal/dbfile"
+	"workbook/internal/guidelog"
+	"workbook/internal/lesson"
 )
+
+// main runs the lesson as a program: lesson.Main reads -db, turns Ctrl-C
+// into a cancelled ctx, and prints run's error as one line.
+func main() { lesson.Main("extras/debug-locked", run) }
 
 // waitMillis is B's _busy_timeout, shorter than the default so that the
 // lesson gives up quickly; deadline is shorter still.
@@ -43,8 +52,10 @@ const (
 	deadline   = 100 * time.Millisecond
 )
 
+// run shows B waiting for the write lock that A holds, first with no
+// deadline, then with one, and then taking the lock once A lets it go.
 func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
-	logger, closeLog := newLogger(stderr, "debugging.log")
+	logger, closeLog := guidelog.New(stderr, "debugging.log")
 	defer closeLog()
 
 	// A waits for the lock up to 5000 ms, which is the driver's default
@@ -67,7 +78,7 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
 	// write lock at once. The deferred Rollback lets it go on every path.
 	txA, err := a.BeginTx(ctx, nil)
 	if err != nil {
-		return advise(ctx, a, dbPath, err)
+		return dbfile.Explain(ctx, a, dbPath, err)
 	}
 	defer txA.Rollback()
 	fmt.Fprintln(stdout, "A: BEGIN IMMEDIATE holds the write lock of", dbPath)
@@ -81,7 +92,7 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "B (_busy_timeout=%d): %v; errors.As finds Code sqlite3.ErrBusy: %t\n", waitMillis, err, isBusy(err))
 
 	// The same with a context whose deadline comes first: B still waits
-	// its whole busy timeout.
+	// its whole busy timeout, and the error is still SQLite's.
 	short, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
 	start = time.Now()
@@ -97,7 +108,7 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "A: ROLLBACK let the lock go")
 	if err := takeWriteLock(ctx, b); err != nil {
-		return advise(ctx, b, dbPath, err)
+		return dbfile.Explain(ctx, b, dbPath, err)
 	}
 	fmt.Fprintln(stdout, "B: took the write lock at once and let it go; nothing was written")
 	return nil
@@ -105,14 +116,15 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
 
 // openDB opens the existing file at path with the given busy timeout, and
 // proves with PingContext that it is there, since sql.Open connects to
-// nothing.
+// nothing. The settings are in the data source name, so that every
+// connection the pool opens gets them.
 func openDB(ctx context.Context, path string, busyMillis int) (*sql.DB, error) {
-	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rw&_txlock=immediate&_busy_timeout="+strconv.Itoa(busyMillis))
+	db, err := sql.Open("sqlite3", dbfile.URI(path)+"?mode=rw&_txlock=immediate&_busy_timeout="+strconv.Itoa(busyMillis))
 	if err != nil {
 		return nil, err
 	}
 	if err := db.PingContext(ctx); err != nil {
-		return nil, errors.Join(advise(ctx, db, path, err), db.Close())
+		return nil, errors.Join(dbfile.Explain(ctx, db, path, err), db.Close())
 	}
 	return db, nil
 }

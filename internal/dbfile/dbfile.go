@@ -18,8 +18,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 // URI turns a file path into the "file:" URI that SQLite's URI options
@@ -41,21 +39,21 @@ func URI(path string) string {
 // failed query names, beyond those that SELECT * needs (none). db may be
 // nil. Errors it does not know come back unchanged.
 func Explain(ctx context.Context, db *sql.DB, path string, err error, columns ...string) error {
-	var sqliteErr sqlite3.Error
-	if !errors.As(err, &sqliteErr) {
+	kind, ok := driverErrorKind(err)
+	if !ok {
 		return err
 	}
 	setup, where := GoRun("00-setup")
-	switch sqliteErr.Code {
-	case sqlite3.ErrCantOpen:
+	switch kind {
+	case cannotOpen:
 		return explainCantOpen(path, err, setup, where)
-	case sqlite3.ErrNotADB:
+	case notADatabase:
 		return fmt.Errorf("%s is not an SQLite database (%w): check the -db path; %s%s makes a database to use", path, err, setup, where)
-	case sqlite3.ErrBusy, sqlite3.ErrLocked:
+	case locked:
 		return fmt.Errorf("%s is locked by another program that is writing to it (%w): let it finish or close it (a sqlite3 shell or a DB browser with unsaved changes), then run this again", path, err)
-	case sqlite3.ErrReadonly:
+	case readOnly:
 		return fmt.Errorf("cannot write to %s (%w): check that you may write to the file and to its folder", path, err)
-	case sqlite3.ErrError:
+	case sqlError:
 		if db == nil {
 			return err
 		}
@@ -65,6 +63,19 @@ func Explain(ctx context.Context, db *sql.DB, path string, err error, columns ..
 	}
 	return err
 }
+
+// errorKind is what Explain tells apart among the driver's errors, by
+// SQLite's result code.
+type errorKind int
+
+const (
+	otherError   errorKind = iota
+	cannotOpen             // SQLITE_CANTOPEN
+	notADatabase           // SQLITE_NOTADB
+	locked                 // SQLITE_BUSY or SQLITE_LOCKED: another connection holds a lock
+	readOnly               // SQLITE_READONLY
+	sqlError               // SQLITE_ERROR: among others, a table or column the query names is missing
+)
 
 // explainCantOpen says why SQLite could not open path: SQLite only says that
 // it could not, and the file system says why.
@@ -144,14 +155,29 @@ func workbookTop() (string, bool) {
 		return "", false
 	}
 	for dir := cwd; ; dir = filepath.Dir(dir) {
-		mod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.HasPrefix(string(mod), "module workbook\n") {
+		if isWorkbookModule(filepath.Join(dir, "go.mod")) {
 			return dir, true
 		}
 		if filepath.Dir(dir) == dir {
 			return "", false
 		}
 	}
+}
+
+// isWorkbookModule reports whether the go.mod file at path is the
+// workbook's: a line of it says "module workbook", with whatever line ends
+// the checkout gave it (Git on Windows may give "\r\n").
+func isWorkbookModule(path string) bool {
+	mod, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	for line := range strings.Lines(string(mod)) {
+		if strings.TrimSpace(line) == "module workbook" {
+			return true
+		}
+	}
+	return false
 }
 
 // editDistance counts the letters to insert, delete or change to turn a

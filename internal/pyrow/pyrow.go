@@ -37,7 +37,15 @@ type Querier interface {
 }
 
 // Query is q.QueryContext(ctx, query, args...), except that every value
-// comes back as SQLite stored it, as Python's sqlite3 returns it.
+// comes back as SQLite stored it, as Python's sqlite3 returns it, and that
+// it runs one statement, as Python's cursor.execute does.
+//
+// The driver runs each statement of a query in turn and returns the last
+// one's rows: for "SELECT * FROM users; -- every user", those of the
+// comment, which are none. Query runs the first statement alone, and
+// refuses with Python's errors a query that holds two
+// (statement.ErrTwoStatements) or a NUL character, where the driver would
+// cut it (statement.ErrNul).
 //
 // The driver turns a column declared DATE, DATETIME or TIMESTAMP into a
 // time.Time (text it cannot parse becomes the zero time) and one declared
@@ -48,6 +56,15 @@ type Querier interface {
 // come from the query's own result, quoted as SQL identifiers; values still
 // go through the placeholders.
 func Query(ctx context.Context, q Querier, query string, args ...any) (*sql.Rows, error) {
+	switch err := statement.CheckOne(query); err {
+	case statement.ErrTwoStatements, statement.ErrNul:
+		return nil, err
+	}
+	// Without its semicolon and what follows it, the statement can also
+	// stand inside another one.
+	if first, ok := statement.First(query); ok {
+		query = first
+	}
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -68,10 +85,8 @@ func Query(ctx context.Context, q Querier, query string, args ...any) (*sql.Rows
 		name := `"` + strings.ReplaceAll(t.Name(), `"`, `""`) + `"`
 		columns[i] = "+" + name + " AS " + name
 	}
-	// The query ran, so it holds a statement. Its semicolon goes, and the
-	// newline before ")" ends a "--" comment that ends its text.
-	inner, _ := statement.First(query)
-	return q.QueryContext(ctx, "SELECT "+strings.Join(columns, ", ")+" FROM (\n"+inner+"\n)", args...)
+	// The newline before ")" ends a "--" comment that ends the statement.
+	return q.QueryContext(ctx, "SELECT "+strings.Join(columns, ", ")+" FROM (\n"+query+"\n)", args...)
 }
 
 // convertedByTheDriver reports whether the driver turns the column's values

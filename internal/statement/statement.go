@@ -9,9 +9,10 @@ import (
 )
 
 // The errors Python's sqlite3 gives for the same queries, word for word, and
-// one for an empty query, which Python runs and which returns no rows: this
-// driver's prepared statement crashes the program on one (go-sqlite3
-// v1.14.53), so ExecuteQuery refuses it instead.
+// one for an empty query, which Python runs and which returns no rows: a
+// statement this driver prepares from one crashes the program when it runs
+// (go-sqlite3 v1.14.53), so a program that prepares its query refuses it
+// first.
 var (
 	ErrNul           = errors.New("the query contains a null character")
 	ErrTwoStatements = errors.New("You can only execute one statement at a time.")
@@ -186,21 +187,23 @@ func skipSpaceAndComments(s string) string {
 }
 
 // First returns query's first statement without the semicolon that ends it
-// and without the empty statements (lone semicolons) before it, so that it
-// can be put inside another statement: "SELECT ... FROM (" + First + "\n)".
-// A comment that ends the statement's text stays in it; the caller ends
-// the line after it. ok is false when query holds no statement.
+// and without the spaces, comments and empty statements (lone semicolons)
+// before it, so that it can be put inside another statement: "SELECT ...
+// FROM (" + First + "\n)". A comment that ends the statement's text stays
+// in it; the caller ends the line after it. ok is false when query holds no
+// statement.
 func First(query string) (stmt string, ok bool) {
 	end, found := firstStatement(query)
 	if !found {
 		return "", false
 	}
-	stmt = strings.TrimSuffix(query[:end], ";")
-	for {
-		trimmed := strings.TrimLeft(stmt, " \t\n\r\f\v")
-		if !strings.HasPrefix(trimmed, ";") {
-			return trimmed, true
+	start := 0
+	for start < end {
+		kind, n := nextToken(query[start:end])
+		if kind != tkSpace && kind != tkSemi {
+			break
 		}
-		stmt = trimmed[1:]
+		start += n
 	}
+	return strings.TrimSuffix(query[start:end], ";"), true
 }

@@ -1,15 +1,16 @@
-package statement
+package statement_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"os"
-	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"workbook/internal/statement"
+	"workbook/internal/workbooktest"
 )
 
 // statementCases are queries with the verdict of Python 3.11's
@@ -43,29 +44,29 @@ var statementCases = []struct {
 	{"CREATE TEMP TRIGGER t AFTER INSERT ON users BEGIN SELECT 1; SELECT 2; END;", nil},
 	{"create temporary trigger t after insert on users begin select 1; end;", nil},
 	{"EXPLAIN CREATE TRIGGER t AFTER INSERT ON users BEGIN SELECT 1; END;", nil},
-	{"SELECT * FROM users WHERE age > ?; DELETE FROM users", ErrTwoStatements},
-	{"SELECT 1; SELECT 2", ErrTwoStatements},
-	{"SELECT 1;;", ErrTwoStatements},
-	{"SELECT 1; -- c\n;", ErrTwoStatements},
-	{"SELECT 1;\v", ErrTwoStatements}, // \v is no space to Python
-	{"SELECT 1;\u00a0", ErrTwoStatements},
-	{"SELECT 1; x", ErrTwoStatements},
-	{"SELECT 1 AS trigger; SELECT 2", ErrTwoStatements},
-	{`SELECT 1 AS "end"; SELECT 2`, ErrTwoStatements},
-	{"CREATE TRIGGER t AFTER INSERT ON users BEGIN SELECT 1; END; SELECT 2", ErrTwoStatements},
-	{"SELECT 1 \x00; DROP TABLE users", ErrNul},
-	{"", ErrNoStatement},
-	{" \n\t", ErrNoStatement},
-	{"\v", ErrNoStatement}, // but to SQLite it is
-	{";", ErrNoStatement},
-	{"; ;", ErrNoStatement},
-	{"-- only a comment", ErrNoStatement},
-	{"/* only a comment", ErrNoStatement},
+	{"SELECT * FROM users WHERE age > ?; DELETE FROM users", statement.ErrTwoStatements},
+	{"SELECT 1; SELECT 2", statement.ErrTwoStatements},
+	{"SELECT 1;;", statement.ErrTwoStatements},
+	{"SELECT 1; -- c\n;", statement.ErrTwoStatements},
+	{"SELECT 1;\v", statement.ErrTwoStatements}, // \v is no space to Python
+	{"SELECT 1;\u00a0", statement.ErrTwoStatements},
+	{"SELECT 1; x", statement.ErrTwoStatements},
+	{"SELECT 1 AS trigger; SELECT 2", statement.ErrTwoStatements},
+	{`SELECT 1 AS "end"; SELECT 2`, statement.ErrTwoStatements},
+	{"CREATE TRIGGER t AFTER INSERT ON users BEGIN SELECT 1; END; SELECT 2", statement.ErrTwoStatements},
+	{"SELECT 1 \x00; DROP TABLE users", statement.ErrNul},
+	{"", statement.ErrNoStatement},
+	{" \n\t", statement.ErrNoStatement},
+	{"\v", statement.ErrNoStatement}, // but to SQLite it is
+	{";", statement.ErrNoStatement},
+	{"; ;", statement.ErrNoStatement},
+	{"-- only a comment", statement.ErrNoStatement},
+	{"/* only a comment", statement.ErrNoStatement},
 }
 
 func TestCheckOneStatement(t *testing.T) {
 	for _, tt := range statementCases {
-		if got := CheckOne(tt.query); got != tt.want {
+		if got := statement.CheckOne(tt.query); got != tt.want {
 			t.Errorf("CheckOne(%q) = %v, want %v", tt.query, got, tt.want)
 		}
 	}
@@ -73,17 +74,19 @@ func TestCheckOneStatement(t *testing.T) {
 
 // pythonVerdicts runs each query with Python's cursor.execute, on a new
 // database with a users table, and returns "ok", "two statements", "null
-// character" or Python's other error. It skips the test where python3 is
-// not installed.
+// character" or Python's other error. It skips the test where there is no
+// Python.
 func pythonVerdicts(t *testing.T, queries []string) []string {
 	t.Helper()
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 is not installed")
+	python := workbooktest.PythonWith(t, "sqlite3")
+	if python == "" {
+		t.Skip("no Python to compare with")
 	}
 	const script = `import json, sqlite3, sys
 verdicts = []
-for query in json.load(sys.stdin):
+with open(sys.argv[1], encoding="utf-8") as f:
+    queries = json.load(f)
+for query in queries:
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT, age INTEGER)")
     try:
@@ -105,18 +108,17 @@ json.dump(verdicts, sys.stdout)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, python, "-c", script)
-	cmd.Stdin = strings.NewReader(string(in))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python3: %v", err)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "queries.json"), in, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, status := workbooktest.RunPython(t, python, dir, script, "queries.json")
+	if status != 0 {
+		t.Fatalf("Python failed (exit status %d):\n%s", status, stderr)
 	}
 	var verdicts []string
-	if err := json.Unmarshal(out, &verdicts); err != nil || len(verdicts) != len(queries) {
-		t.Fatalf("python3 printed %d verdicts for %d queries (%v)", len(verdicts), len(queries), err)
+	if err := json.Unmarshal([]byte(stdout), &verdicts); err != nil || len(verdicts) != len(queries) {
+		t.Fatalf("Python printed %d verdicts for %d queries (%v)", len(verdicts), len(queries), err)
 	}
 	return verdicts
 }
@@ -125,11 +127,11 @@ json.dump(verdicts, sys.stdout)
 // without a statement is "ok": Python runs it.
 func verdict(err error) string {
 	switch err {
-	case nil, ErrNoStatement:
+	case nil, statement.ErrNoStatement:
 		return "ok"
-	case ErrTwoStatements:
+	case statement.ErrTwoStatements:
 		return "two statements"
-	case ErrNul:
+	case statement.ErrNul:
 		return "null character"
 	}
 	return err.Error()
@@ -168,7 +170,7 @@ func TestCheckOneStatementAgreesWithPython(t *testing.T) {
 			continue
 		}
 		compared++
-		if got := verdict(CheckOne(queries[i])); got != py {
+		if got := verdict(statement.CheckOne(queries[i])); got != py {
 			t.Errorf("%q: CheckOne says %s, Python says %s", queries[i], got, py)
 		}
 	}
@@ -181,7 +183,7 @@ func TestCheckOneStatementAgreesWithPython(t *testing.T) {
 // FuzzCheckOneStatement checks, for any text v, that a semicolon inside a
 // string, a quoted name or a comment ends nothing, and that one outside
 // them ends the statement. go test runs the seeds; go test -fuzz
-// FuzzCheckOneStatement ./1-execute searches for more.
+// FuzzCheckOneStatement ./internal/statement searches for more.
 func FuzzCheckOneStatement(f *testing.F) {
 	for _, c := range statementCases {
 		f.Add(c.query)
@@ -190,14 +192,14 @@ func FuzzCheckOneStatement(f *testing.F) {
 	f.Add("*/; SELECT 2")
 	f.Add("']; SELECT 2 --")
 	f.Fuzz(func(t *testing.T, v string) {
-		err := CheckOne(v) // any text: it must not panic
+		err := statement.CheckOne(v) // any text: it must not panic
 		if strings.IndexByte(v, 0) >= 0 {
-			if err != ErrNul {
-				t.Fatalf("%q: %v, want %v", v, err, ErrNul)
+			if err != statement.ErrNul {
+				t.Fatalf("%q: %v, want %v", v, err, statement.ErrNul)
 			}
 			return
 		}
-		if end, _ := firstStatement(v); end < 0 || end > len(v) {
+		if end, _ := statement.FirstStatementEnd(v); end < 0 || end > len(v) {
 			t.Fatalf("firstStatement(%q) = %d, outside the text", v, end)
 		}
 		quote := func(q, closing string) string {
@@ -218,14 +220,44 @@ func FuzzCheckOneStatement(f *testing.F) {
 			one = append(one, "SELECT 1 /* "+v+" */", "SELECT 1; /* "+v)
 		}
 		for _, q := range one {
-			if err := CheckOne(q); err != nil {
+			if err := statement.CheckOne(q); err != nil {
 				t.Errorf("%q: %v, want one statement", q, err)
 			}
 			if two := q + "\n; SELECT 2"; !strings.HasSuffix(q, "/* "+v) {
-				if err := CheckOne(two); !errors.Is(err, ErrTwoStatements) {
-					t.Errorf("%q: %v, want %v", two, err, ErrTwoStatements)
+				if err := statement.CheckOne(two); !errors.Is(err, statement.ErrTwoStatements) {
+					t.Errorf("%q: %v, want %v", two, err, statement.ErrTwoStatements)
 				}
 			}
 		}
 	})
+}
+
+func TestFirst(t *testing.T) {
+	tests := []struct {
+		query, want string
+		ok          bool
+	}{
+		{"SELECT 1", "SELECT 1", true},
+		{"SELECT 1;", "SELECT 1", true},
+		{"SELECT 1;  \n", "SELECT 1", true},
+		{"SELECT 1; -- a comment after the statement", "SELECT 1", true},
+		{"SELECT 1 -- a comment that ends the text", "SELECT 1 -- a comment that ends the text", true},
+		{"SELECT 1 /* a comment */", "SELECT 1 /* a comment */", true},
+		{"SELECT ';' AS semicolon;", "SELECT ';' AS semicolon", true},
+		{";SELECT 1", "SELECT 1", true},
+		{"; ;\n-- c\n; SELECT 1;", "SELECT 1", true},
+		{"/* c */ ; \v SELECT 1", "SELECT 1", true},
+		{"SELECT 1; SELECT 2", "SELECT 1", true},
+		{"CREATE TRIGGER t AFTER INSERT ON users BEGIN SELECT 1; END;", "CREATE TRIGGER t AFTER INSERT ON users BEGIN SELECT 1; END", true},
+		{"", "", false},
+		{" ; ;", "", false},
+		{"-- only a comment", "", false},
+		{"/* only a comment", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := statement.First(tt.query)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("First(%q) = %q, %v; want %q, %v", tt.query, got, ok, tt.want, tt.ok)
+		}
+	}
 }

@@ -1,3 +1,5 @@
+//go:build cgo
+
 // Extra debug-invalid-query is the second edge case that section 6.2 of the
 // guide asks you to test: invalid queries.
 //
@@ -21,6 +23,10 @@
 //
 // The lesson needs a users table (or view) with an age column; its other
 // columns and its rows may be anything.
+//
+// Unlike the other lessons, this one builds only with cgo, as its first
+// line says: sqlite3.Error and its codes, which it classifies errors with,
+// are defined in the driver's C part, which a build without cgo leaves out.
 package main
 
 import (

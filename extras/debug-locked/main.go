@@ -1,3 +1,5 @@
+//go:build cgo
+
 // Extra debug-locked is the first edge case that section 6.2 of the guide
 // asks you to test: a database locked by another connection.
 //
@@ -23,6 +25,10 @@
 // Here connection A plays the other program: it takes the write lock of the
 // database file, and B, this program, asks for it. Neither of them writes
 // or reads a table, so any SQLite database file will do.
+//
+// Unlike the other lessons, this one builds only with cgo, as its first
+// line says: sqlite3.Error and its codes, which it classifies errors with,
+// are defined in the driver's C part, which a build without cgo leaves out.
 package main
 
 import (

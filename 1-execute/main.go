@@ -1,11 +1,9 @@
-//go:build cgo
-
 // Lesson 1-execute is Task 1 of the guide (section 4.2, 1-execute.py): a
 // reusable query that binds its parameters and always cleans up.
 //
 // Python's ExecuteQuery is a class: __enter__ connects, runs the query with
 // its parameters and returns every row (fetchall), __exit__ closes. In Go,
-// a function does __enter__ and returns a value whose Close is __exit__:
+// a function does __enter__ and returns a value whose Close does __exit__:
 //
 //	results, err := ExecuteQuery(ctx, logger, "users.db", "SELECT * FROM users WHERE age > ?", 25)
 //	if err != nil {
@@ -14,9 +12,8 @@
 //	defer results.Close()
 //
 // The ? placeholder is the point: the value travels apart from the SQL
-// text, so no value can change the query. ExecuteQuery refuses what Python's
-// cursor.execute refuses: a wrong number of parameters, which database/sql
-// checks for a prepared statement, and two statements in one string.
+// text, so no value can change the query. Like Python's cursor.execute,
+// ExecuteQuery refuses a wrong number of parameters and two statements.
 package main
 
 import (
@@ -25,11 +22,22 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+
+	"workbook/internal/dbfile"
+	"workbook/internal/guidelog"
+	"workbook/internal/lesson"
+	"workbook/internal/pyrow"
+	"workbook/internal/statement"
 )
 
-// run is the guide's `if __name__ == "__main__"` block: users older than 25.
+// main runs the lesson as a program: lesson.Main reads -db, turns Ctrl-C
+// into a cancelled ctx, and prints run's error as one line.
+func main() { lesson.Main("1-execute", run) }
+
+// run is the guide's `if __name__ == "__main__"` block: the users older
+// than 25.
 func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
-	logger, closeLog := newLogger(stderr, "query.log")
+	logger, closeLog := guidelog.New(stderr, "query.log")
 	defer closeLog()
 
 	results, err := ExecuteQuery(ctx, logger, dbPath, "SELECT * FROM users WHERE age > ?", 25)
@@ -38,42 +46,45 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
 	}
 	defer results.Close() // it only read, so its Close has nothing to lose
 	for _, row := range results.Rows {
-		fmt.Fprintln(stdout, row) // main reports a failed write to stdout
+		if _, err := fmt.Fprintln(stdout, row); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// Results is what __enter__ returns, the rows, with what __exit__ needs.
+// Results is what __enter__ returns, every row, with what __exit__ needs.
 type Results struct {
-	Rows   []pyRow
+	Rows   []pyrow.Row
 	db     *sql.DB
 	name   string
 	logger *slog.Logger
 }
 
-// ExecuteQuery does __enter__: it opens dbPath, runs query with params
-// bound to its placeholders, and reads every row. On failure it closes what
-// it opened before it returns, which Python's class does not: Python never
-// calls __exit__ when __enter__ raises.
+// ExecuteQuery does __enter__: it opens the database file at dbPath, runs
+// query with params bound to its placeholders, and reads every row.
 func ExecuteQuery(ctx context.Context, logger *slog.Logger, dbPath, query string, params ...any) (*Results, error) {
-	// mode=rw never creates a file. _busy_timeout=5000 waits up to 5 s for
-	// another program's write; 5000 ms is this driver's default anyway.
-	db, err := sql.Open("sqlite3", fileURI(dbPath)+"?mode=rw&_busy_timeout=5000")
+	// mode=rw never creates a file, so a mistyped path fails.
+	// _busy_timeout=5000 waits up to 5 s for another program's write, as
+	// this driver does by default.
+	db, err := sql.Open("sqlite3", dbfile.URI(dbPath)+"?mode=rw&_busy_timeout=5000")
 	if err != nil {
 		return nil, err
 	}
-	results := &Results{db: db, name: dbPath, logger: logger}
-	results.Rows, err = fetchall(ctx, cursor{db}, query, params...)
+	rows, err := fetchAll(ctx, cursor{db}, query, params...)
 	if err != nil {
 		logger.Error("Query error: " + err.Error())
-		// The guide's query needs the age column: advise names the
+		// The guide's query needs the age column: Explain names the
 		// columns the table has, if age is not one of them.
-		err = advise(ctx, db, dbPath, err, "age")
-		results.Close()
+		err = dbfile.Explain(ctx, db, dbPath, err, "age")
+		// The caller gets no Results to close, so close the database here,
+		// but log no "Closed connection": Python never calls __exit__ when
+		// __enter__ raises.
+		db.Close()
 		return nil, err
 	}
-	logger.Info("Executed query: " + query + " with params: " + pyRow(params).String())
-	return results, nil
+	logger.Info("Executed query: " + query + " with params: " + pyrow.Row(params).String())
+	return &Results{Rows: rows, db: db, name: dbPath, logger: logger}, nil
 }
 
 // Close does __exit__.
@@ -83,38 +94,43 @@ func (r *Results) Close() error {
 	return err
 }
 
-// fetchall reads every row of the query, as Python's cursor.fetchall does.
-func fetchall(ctx context.Context, c cursor, query string, params ...any) ([]pyRow, error) {
-	rows, err := queryAsStored(ctx, c, query, params...)
+// fetchAll reads every row of the query, as Python's cursor.fetchall does.
+func fetchAll(ctx context.Context, c cursor, query string, params ...any) ([]pyrow.Row, error) {
+	rows, err := pyrow.Query(ctx, c, query, params...)
 	if err != nil {
 		return nil, err
 	}
+	// Close the rows however this function returns: until then they hold
+	// one of the pool's connections, and db.Close cannot close that one.
 	defer rows.Close()
-	var all []pyRow
+	var all []pyrow.Row
 	for rows.Next() {
-		row, err := scanRow(rows)
+		row, err := pyrow.Scan(rows)
 		if err != nil {
 			return nil, err
 		}
 		all = append(all, row)
 	}
-	return all, rows.Err() // Next stops at the end and on an error alike
+	// Next returns false at the end of the rows and on an error alike:
+	// only rows.Err tells them apart.
+	return all, rows.Err()
 }
 
 // cursor runs a query as Python's cursor.execute does: one statement only,
-// prepared, so that database/sql refuses a wrong number of parameters. (The
-// driver's unprepared Query runs every statement in the string and drops
-// surplus parameters; its prepared statement ignores all but the first.)
+// prepared, so that database/sql counts the parameters. The driver does
+// neither by itself: its Query runs every statement in the string and drops
+// surplus parameters; its prepared statement ignores all but the first.
 type cursor struct{ db *sql.DB }
 
 func (c cursor) QueryContext(ctx context.Context, query string, params ...any) (*sql.Rows, error) {
-	if err := checkOneStatement(query); err != nil {
+	if err := statement.CheckOne(query); err != nil {
 		return nil, err
 	}
 	stmt, err := c.db.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	defer stmt.Close() // the rows keep it open until they are closed
+	// The rows keep the statement open until they are closed.
+	defer stmt.Close()
 	return stmt.QueryContext(ctx, params...)
 }

@@ -1,5 +1,3 @@
-//go:build cgo
-
 package main
 
 import (
@@ -8,78 +6,75 @@ import (
 	"database/sql/driver"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/mattn/go-sqlite3"
+	"workbook/internal/dbfile"
+	"workbook/internal/workbooktest"
 )
 
-// countingDriver is the real SQLite driver with a count of the prepared
-// statements that are open. database/sql closes them all when the
-// database closes, so only a count taken while it is open shows a leak.
-type countingDriver struct {
-	sqlite3.SQLiteDriver
-	open atomic.Int64
+// countingConnector opens the SQLite driver's connections and counts the
+// prepared statements that are open on them. database/sql closes them all
+// when the database closes, so only a count taken while it is open shows
+// a statement that was never closed.
+type countingConnector struct {
+	dsn  string
+	base driver.Driver
+	open *atomic.Int64
 }
 
-func (d *countingDriver) Open(dsn string) (driver.Conn, error) {
-	c, err := d.SQLiteDriver.Open(dsn)
+func (c countingConnector) Connect(context.Context) (driver.Conn, error) {
+	conn, err := c.base.Open(c.dsn)
 	if err != nil {
 		return nil, err
 	}
-	return countingConn{c.(*sqlite3.SQLiteConn), d}, nil
+	return countingConn{conn, c.open}, nil
 }
+
+func (c countingConnector) Driver() driver.Driver { return c.base }
 
 type countingConn struct {
-	*sqlite3.SQLiteConn
-	d *countingDriver
+	driver.Conn
+	open *atomic.Int64
 }
 
-func (c countingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	s, err := c.SQLiteConn.PrepareContext(ctx, query)
+func (c countingConn) Prepare(query string) (driver.Stmt, error) {
+	stmt, err := c.Conn.Prepare(query)
 	if err != nil {
 		return nil, err
 	}
-	c.d.open.Add(1)
-	return &countingStmt{s.(*sqlite3.SQLiteStmt), c.d}, nil
+	c.open.Add(1)
+	return countingStmt{stmt, c.open}, nil
 }
 
 type countingStmt struct {
-	*sqlite3.SQLiteStmt
-	d *countingDriver
+	driver.Stmt
+	open *atomic.Int64
 }
 
-func (s *countingStmt) Close() error {
-	s.d.open.Add(-1)
-	return s.SQLiteStmt.Close()
+func (s countingStmt) Close() error {
+	s.open.Add(-1)
+	return s.Stmt.Close()
 }
-
-var statements = &countingDriver{}
-
-func init() { sql.Register("sqlite3-counting-statements", statements) }
 
 // TestCursorClosesItsStatement guards `defer stmt.Close()` in
 // cursor.QueryContext. Without it every query leaves a prepared statement
 // on its connection for as long as the database stays open: in a program
 // that keeps one *sql.DB, a leak that grows with every query.
 func TestCursorClosesItsStatement(t *testing.T) {
-	path := newUsersDB(t, guideUsers...)
-	db, err := sql.Open("sqlite3-counting-statements", fileURI(path)+"?mode=rw")
-	if err != nil {
-		t.Fatal(err)
-	}
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
+	sqlite := workbooktest.OpenReadOnly(t, path).Driver()
+	var open atomic.Int64
+	db := sql.OpenDB(countingConnector{dbfile.URI(path) + "?mode=rw", sqlite, &open})
 	defer db.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for age := range 3 {
-		rows, err := fetchall(ctx, cursor{db}, "SELECT * FROM users WHERE age > ?", 20+10*age)
+	for age := 20; age <= 40; age += 10 {
+		rows, err := fetchAll(workbooktest.Context(t), cursor{db}, "SELECT * FROM users WHERE age > ?", age)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(rows) == 0 {
-			t.Fatalf("no users older than %d", 20+10*age)
+			t.Fatalf("no users older than %d", age)
 		}
 	}
-	if n := statements.open.Load(); n != 0 {
+	if n := open.Load(); n != 0 {
 		t.Errorf("%d prepared statements still open after 3 queries, want 0", n)
 	}
 }

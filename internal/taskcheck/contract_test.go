@@ -30,14 +30,29 @@ var exercises = []struct {
 	{"0-databaseconnection", Task0, []mistake{
 		{"no ping", "\tif err := db.PingContext(ctx); err != nil {", "\tif err := error(nil); err != nil {", "proves the file is a database before it logs Opened"},
 		{"no mode=rw", "?mode=rw&", "?", "never creates a database file that is missing"},
-		{"no deferred Close", "\tdefer conn.Close()", "\t_ = conn.Close", "closes the connection on every way out, with defer"},
+		{"no deferred Close", "\tdefer conn.Close() // it only read", "\t_ = conn.Close // it only read", "closes the connection on every way out, with defer"},
 		{"no rows.Err", "\treturn rows.Err()\n", "\treturn nil\n", "reports an error that comes after the first row (rows.Err)"},
+	}},
+	{"1-execute", Task1, []mistake{
+		{"the value in the SQL text", `dbPath, "SELECT * FROM users WHERE age > ?", 25)`, `dbPath, "SELECT * FROM users WHERE age > 25")`, "keeps the value 25 out of the SQL text, in a placeholder"},
+		{"no mode=rw", "?mode=rw&", "?", "never creates a database file that is missing"},
+		{"no rows.Err", "\treturn all, rows.Err()\n", "\treturn all, nil\n", "reports an error that comes after the first row (rows.Err)"},
+		{"a close logged after a failed query", "\t\tdb.Close()\n\t\treturn nil, err\n", "\t\t(&Results{db: db, name: dbPath, logger: logger}).Close()\n\t\treturn nil, err\n", "fails with one line when the query fails, and logs no close"},
+		{"no deferred Close", "\tdefer results.Close() // it only read, so its Close has nothing to lose\n", "", "logs the query and the close as the guide's Python does"},
+	}},
+	{"extras/transactional-connection", TransactionalConnection, []mistake{
+		{"no deferred Rollback", "\tdefer tx.Rollback()\n", "", "rolls back everything a failing step wrote"},
+		{"Commit's error ignored", "\tif err := tx.Commit(); err != nil {\n\t\tlogger.Error(\"Transaction rolled back: \" + err.Error())\n\t\treturn err\n\t}\n", "\ttx.Commit()\n", "reports a failed COMMIT as rolled back (Commit's error)"},
+		{"committed logged before Commit", "\tif err := tx.Commit(); err != nil {\n\t\tlogger.Error(\"Transaction rolled back: \" + err.Error())\n\t\treturn err\n\t}\n\tlogger.Info(\"Transaction committed\")\n", "\tlogger.Info(\"Transaction committed\")\n\tif err := tx.Commit(); err != nil {\n\t\tlogger.Error(\"Transaction rolled back: \" + err.Error())\n\t\treturn err\n\t}\n", "reports a failed COMMIT as rolled back (Commit's error)"},
+		{"no _foreign_keys=1", "&_foreign_keys=1", "", "reports a failed COMMIT as rolled back (Commit's error)"},
+		{"no _txlock=immediate", "&_txlock=immediate", "", "takes the write lock as the transaction begins (_txlock=immediate)"},
 	}},
 }
 
 // TestEachLessonPassesItsChecks: the checker asks nothing of the learner
 // that the lesson does not do.
 func TestEachLessonPassesItsChecks(t *testing.T) {
+	workbooktest.Slow(t, "builds and runs each lesson with an exercise")
 	for _, e := range exercises {
 		t.Run(e.lesson, func(t *testing.T) {
 			path := Build(t, filepath.Join(workbooktest.Root(t), e.lesson))
@@ -155,4 +170,18 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestEachExercisePageSaysHowToStart checks that the page of each lesson
+// with an exercise leads to it with the two commands.
+func TestEachExercisePageSaysHowToStart(t *testing.T) {
+	root := workbooktest.Root(t)
+	for _, e := range exercises {
+		page := readFile(t, filepath.Join(root, e.lesson, "README.md"))
+		for _, want := range []string{"\n## Your turn\n", "go run ./" + e.lesson + "/exercise\n", "go test -tags exercise ./" + e.lesson + "/exercise\n"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s/README.md does not show %q", e.lesson, strings.TrimSpace(want))
+			}
+		}
+	}
 }

@@ -1,15 +1,14 @@
-//go:build cgo
-
 package main
 
-// Benchmarks for the figures on the lesson's page ("At scale"), on 100,000
-// users made as 00-setup -users makes them. Run them from the top folder:
+// Benchmarks for the figures on the lesson's page ("At scale"), on the
+// guide's three users and 100,000 more made as 00-setup -users makes them.
+// Run them from the top folder:
 //
 //	go test -run '^$' -bench . ./3-concurrent
 //
-// The lesson itself stays plain. The tricks that a program printing a
-// million rows might use, the count(*) before the query and printing with
-// AvailableBuffer, are measured here only, to show what each one buys.
+// The lesson itself stays plain. The count(*) before the query, a trick
+// that a program reading a million rows might use, is measured here only,
+// to show what it buys.
 
 import (
 	"bufio"
@@ -20,48 +19,55 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"workbook/internal/dbfile"
+	"workbook/internal/pyrow"
+	"workbook/internal/syntheticusers"
+	"workbook/internal/workbooktest"
 )
 
 const benchUsers = 100_000
 
-// benchDB is the benchmarks' database, made once per test binary in the
-// scratch folder of TestMain.
-var benchDB struct {
-	once sync.Once
-	path string
-	err  error
-}
+// benchDatabase makes the benchmarks' database once per test binary, in
+// the scratch folder that TestMain runs in, and returns its path.
+var benchDatabase = sync.OnceValues(func() (string, error) {
+	path, err := filepath.Abs("bench-users.db")
+	if err != nil {
+		return "", err
+	}
+	if err := workbooktest.MakeDB(path, workbooktest.GuideUsers...); err != nil {
+		return "", err
+	}
+	db, err := sql.Open("sqlite3", dbfile.URI(path)+"?mode=rw")
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	tx, err := db.Begin()
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	if err := syntheticusers.Add(context.Background(), tx, benchUsers); err != nil {
+		return "", err
+	}
+	return path, tx.Commit()
+})
 
-// openBenchDatabase opens the benchmarks' database as the lesson does,
-// making it first if needed, and closes it when the benchmark ends.
+// openBenchDatabase opens the benchmarks' database as the lesson does, and
+// closes it when the benchmark ends.
 func openBenchDatabase(b *testing.B) (*sql.DB, string) {
 	b.Helper()
-	benchDB.once.Do(func() {
-		benchDB.path = filepath.Join(scratchDir, "bench-users.db")
-		db, err := sql.Open("sqlite3", fileURI(benchDB.path)+"?mode=rwc")
-		if err != nil {
-			benchDB.err = err
-			return
-		}
-		defer db.Close()
-		for _, stmt := range append(guideUsers, fmt.Sprintf(`INSERT INTO users (name, email, age)
-			WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < %d)
-			SELECT 'User ' || i, printf('user%%07d@example.com', i), 18 + i * 37 %% 70 FROM seq`, benchUsers)) {
-			if _, err := db.Exec(stmt); err != nil {
-				benchDB.err = err
-				return
-			}
-		}
-	})
-	if benchDB.err != nil {
-		b.Fatal(benchDB.err)
+	path, err := benchDatabase()
+	if err != nil {
+		b.Fatal(err)
 	}
-	db, err := sql.Open("sqlite3", fileURI(benchDB.path)+"?mode=rw&_busy_timeout=5000")
+	db, err := sql.Open("sqlite3", dbfile.URI(path)+"?mode=rw&_busy_timeout=5000")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	return db, benchDB.path
+	return db, path
 }
 
 // BenchmarkRun is the whole lesson, its output thrown away.
@@ -85,7 +91,7 @@ func BenchmarkRun(b *testing.B) {
 func BenchmarkFetchConcurrently(b *testing.B) {
 	db, _ := openBenchDatabase(b)
 	for b.Loop() {
-		if _, _, err := fetchConcurrently(context.Background(), db, discard()); err != nil {
+		if _, _, err := fetchConcurrently(context.Background(), db, workbooktest.Discard()); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -95,18 +101,18 @@ func BenchmarkFetchOneAfterTheOther(b *testing.B) {
 	db, _ := openBenchDatabase(b)
 	ctx := context.Background()
 	for b.Loop() {
-		if _, err := asyncFetchUsers(ctx, db, discard()); err != nil {
+		if _, err := fetchUsers(ctx, db, workbooktest.Discard()); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := asyncFetchOlderUsers(ctx, db, discard(), 40); err != nil {
+		if _, err := fetchOlderUsers(ctx, db, workbooktest.Discard(), 40); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
 // BenchmarkFetchPerRow reads every user and reports the cost of one row,
-// from SQLite alone up to the lesson's fetch, one step at a time, and then
-// what the two tricks do.
+// from SQLite alone up to the lesson's fetch and its printing, one step at
+// a time.
 func BenchmarkFetchPerRow(b *testing.B) {
 	const query = "SELECT * FROM users"
 	ctx := context.Background()
@@ -130,7 +136,7 @@ func BenchmarkFetchPerRow(b *testing.B) {
 		}
 		reportPerRow(b)
 	})
-	// Scan into variables of the column's types, as a program that knows
+	// Scan into variables of the columns' types, as a program that knows
 	// the table's columns does.
 	b.Run("step+scan typed", func(b *testing.B) {
 		for b.Loop() {
@@ -142,17 +148,17 @@ func BenchmarkFetchPerRow(b *testing.B) {
 		}
 		reportPerRow(b)
 	})
-	// scanRow, as the lesson does: any columns, each value in an any.
-	b.Run("step+scanRow", func(b *testing.B) {
+	// pyrow.Scan, as the lesson does: any columns, each value in an any.
+	b.Run("step+pyrow.Scan", func(b *testing.B) {
 		for b.Loop() {
 			eachRow(b, db, query, func(rows *sql.Rows) error {
-				_, err := scanRow(rows)
+				_, err := pyrow.Scan(rows)
 				return err
 			})
 		}
 		reportPerRow(b)
 	})
-	// The lesson's fetchAll: queryAsStored, scanRow and append.
+	// The lesson's fetchAll: pyrow.Query, pyrow.Scan and append.
 	b.Run("fetchAll", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := fetchAll(ctx, db, query); err != nil {
@@ -161,17 +167,17 @@ func BenchmarkFetchPerRow(b *testing.B) {
 		}
 		reportPerRow(b)
 	})
-	// The first trick: count the rows first, so that the slice is made
-	// once at its size instead of grown step by step.
+	// The trick: count the rows first, so that the slice is made once at
+	// its size instead of grown step by step.
 	b.Run("fetchAll after count(*)", func(b *testing.B) {
 		for b.Loop() {
 			var n int
 			if err := db.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&n); err != nil {
 				b.Fatal(err)
 			}
-			users := make([]pyRow, 0, n)
+			users := make([]pyrow.Row, 0, n)
 			eachRow(b, db, query, func(rows *sql.Rows) error {
-				user, err := scanRow(rows)
+				user, err := pyrow.Scan(rows)
 				users = append(users, user)
 				return err
 			})
@@ -183,31 +189,12 @@ func BenchmarkFetchPerRow(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	// Printing as the lesson does: fmt.Fprintln calls pyRow's String.
+	// Printing as the lesson does: fmt.Fprintln prints each pyrow.Row.
 	b.Run("print Fprintln", func(b *testing.B) {
 		for b.Loop() {
 			w := bufio.NewWriterSize(io.Discard, 64<<10)
 			for _, user := range users {
 				fmt.Fprintln(w, user)
-			}
-			w.Flush()
-		}
-		reportPerRow(b)
-	})
-	// The second trick: build each line in the writer's own free space
-	// (AvailableBuffer), with no string made per row.
-	b.Run("print AvailableBuffer", func(b *testing.B) {
-		for b.Loop() {
-			w := bufio.NewWriterSize(io.Discard, 64<<10)
-			for _, user := range users {
-				line := append(w.AvailableBuffer(), '(')
-				for i, v := range user {
-					if i > 0 {
-						line = append(line, ", "...)
-					}
-					line = appendRepr(line, v)
-				}
-				w.Write(append(line, ")\n"...))
 			}
 			w.Flush()
 		}

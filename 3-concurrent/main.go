@@ -1,17 +1,16 @@
-//go:build cgo
-
 // Lesson 3-concurrent is Task 2 of the guide (section 4.3, 3-concurrent.py):
 // two queries at once. Python awaits asyncio.gather on an event loop, and
-// aiosqlite runs each query on a thread; Go starts each fetch on a goroutine,
-// and a sync.WaitGroup waits for both as the await does:
+// aiosqlite runs each query on a thread of its own. Go starts each fetch on
+// a goroutine, and a sync.WaitGroup waits for both, as the await does:
 //
-//	wg.Go(func() { all, errAll = asyncFetchUsers(ctx, db, logger) })
-//	wg.Go(func() { older, errOlder = asyncFetchOlderUsers(ctx, db, logger, 40) })
+//	wg.Go(func() { ... fetchUsers(ctx, db, logger) ... })
+//	wg.Go(func() { ... fetchOlderUsers(ctx, db, logger, 40) ... })
 //	wg.Wait()
 //
-// asyncio.gather cancels nothing when one fails; here the first error cancels
-// the other's context, as asyncio.TaskGroup (or Go's errgroup.WithContext)
-// does. One *sql.DB, a pool safe for concurrent use, serves both goroutines.
+// asyncio.gather cancels nothing when one coroutine fails. Here the first
+// error cancels the other fetch's context, as Python's asyncio.TaskGroup
+// (or errgroup.WithContext in Go) does. One *sql.DB, a pool of connections
+// that is safe for concurrent use, serves both goroutines.
 package main
 
 import (
@@ -21,26 +20,42 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+
+	"workbook/internal/dbfile"
+	"workbook/internal/guidelog"
+	"workbook/internal/lesson"
+	"workbook/internal/pyrow"
 )
 
-// run is the guide's __main__ block: both fetches at once, then the rows.
+// main runs the lesson as a program: lesson.Main reads -db, turns Ctrl-C
+// into a cancelled ctx, and prints run's error as one line.
+func main() { lesson.Main("3-concurrent", run) }
+
+// run is the guide's `if __name__ == "__main__"` block: both fetches at
+// once, then the rows of each.
 func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
-	logger, closeLog := newLogger(stderr, "async.log")
+	logger, closeLog := guidelog.New(stderr, "async.log")
 	defer closeLog()
-	// mode=rw never creates the file; 5000 ms is the driver's default.
-	db, err := sql.Open("sqlite3", fileURI(dbPath)+"?mode=rw&_busy_timeout=5000")
+
+	// mode=rw opens a file that exists and never creates one, so a mistyped
+	// path fails. _busy_timeout=5000 waits up to 5 s for another program's
+	// write; 5000 ms is this driver's default anyway.
+	db, err := sql.Open("sqlite3", dbfile.URI(dbPath)+"?mode=rw&_busy_timeout=5000")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	// sql.Open connects to nothing: a wrong path fails here, not in a fetch.
+	// sql.Open connects to nothing. Ping opens a connection, so that a
+	// wrong path is reported before any fetch starts.
 	if err := db.PingContext(ctx); err != nil {
-		return advise(ctx, db, dbPath, err)
+		return dbfile.Explain(ctx, db, dbPath, err)
 	}
 
 	allUsers, olderUsers, err := fetchConcurrently(ctx, db, logger)
 	if err != nil {
-		return advise(ctx, db, dbPath, err, "age")
+		// The second query needs the age column: Explain names the
+		// columns the table has, if age is not one of them.
+		return dbfile.Explain(ctx, db, dbPath, err, "age")
 	}
 	fmt.Fprintln(stdout, "All users:")
 	for _, user := range allUsers {
@@ -53,33 +68,42 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// fetchConcurrently is fetch_concurrently: both results, or the first error.
-func fetchConcurrently(ctx context.Context, db *sql.DB, logger *slog.Logger) (all, older []pyRow, err error) {
-	// The first fetch to fail cancels the other, its error as the cause.
+// fetchConcurrently is the guide's fetch_concurrently: it runs both fetches
+// at the same time and returns both results, or the first error.
+func fetchConcurrently(ctx context.Context, db *sql.DB, logger *slog.Logger) (all, older []pyrow.Row, err error) {
+	// Both fetches share this context. The first one to fail cancels it,
+	// with its own error as the cause, and the other one stops.
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+
 	var errAll, errOlder error
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if all, errAll = asyncFetchUsers(ctx, db, logger); errAll != nil {
+		all, errAll = fetchUsers(ctx, db, logger)
+		if errAll != nil {
 			cancel(errAll)
 		}
 	})
 	wg.Go(func() {
-		if older, errOlder = asyncFetchOlderUsers(ctx, db, logger, 40); errOlder != nil {
+		older, errOlder = fetchOlderUsers(ctx, db, logger, 40)
+		if errOlder != nil {
 			cancel(errOlder)
 		}
 	})
-	// Both returned. Success is what they say, not ctx: it may be canceled late.
+	// Each goroutine writes only its own variables, and they may be read
+	// only once Wait has returned.
 	wg.Wait()
+
+	// The fetches' own errors decide, not ctx: a caller may cancel ctx
+	// just after both fetches succeeded, and the results are whole.
 	if errAll != nil || errOlder != nil {
-		return nil, nil, context.Cause(ctx) // the first error
+		return nil, nil, context.Cause(ctx) // the error that cancelled first
 	}
 	return all, older, nil
 }
 
-// asyncFetchUsers is the guide's async_fetch_users: every user.
-func asyncFetchUsers(ctx context.Context, db *sql.DB, logger *slog.Logger) ([]pyRow, error) {
+// fetchUsers is the guide's async_fetch_users: every user.
+func fetchUsers(ctx context.Context, db *sql.DB, logger *slog.Logger) ([]pyrow.Row, error) {
 	users, err := fetchAll(ctx, db, "SELECT * FROM users")
 	if err != nil {
 		return nil, fmt.Errorf("fetch all users: %w", err)
@@ -88,8 +112,9 @@ func asyncFetchUsers(ctx context.Context, db *sql.DB, logger *slog.Logger) ([]py
 	return users, nil
 }
 
-// asyncFetchOlderUsers is async_fetch_older_users: the users older than age.
-func asyncFetchOlderUsers(ctx context.Context, db *sql.DB, logger *slog.Logger, age int) ([]pyRow, error) {
+// fetchOlderUsers is the guide's async_fetch_older_users: the users older
+// than age.
+func fetchOlderUsers(ctx context.Context, db *sql.DB, logger *slog.Logger, age int) ([]pyrow.Row, error) {
 	users, err := fetchAll(ctx, db, "SELECT * FROM users WHERE age > ?", age)
 	if err != nil {
 		return nil, fmt.Errorf("fetch users older than %d: %w", age, err)
@@ -98,23 +123,26 @@ func asyncFetchOlderUsers(ctx context.Context, db *sql.DB, logger *slog.Logger, 
 	return users, nil
 }
 
-// fetchAll is cursor.fetchall: every row as Python's sqlite3 returns it.
-func fetchAll(ctx context.Context, db *sql.DB, query string, args ...any) ([]pyRow, error) {
-	rows, err := queryAsStored(ctx, db, query, args...)
+// fetchAll reads every row of the query, as Python's cursor.fetchall does,
+// each row as Python's sqlite3 returns it.
+func fetchAll(ctx context.Context, db *sql.DB, query string, params ...any) ([]pyrow.Row, error) {
+	rows, err := pyrow.Query(ctx, db, query, params...)
 	if err != nil {
 		return nil, err
 	}
-	// Close on every way out, a failed scan too: it frees the pool's connection.
+	// Close the rows however this function returns, a failed scan too:
+	// until then they hold one of the pool's connections.
 	defer rows.Close()
-	var users []pyRow
+	var all []pyrow.Row
 	for rows.Next() {
-		user, err := scanRow(rows)
+		row, err := pyrow.Scan(rows)
 		if err != nil {
 			return nil, err
 		}
-		users = append(users, user)
+		all = append(all, row)
 	}
-	// Next stops at the end and on an error (a canceled context, a value
-	// SQLite cannot compute on a later row) alike: Err tells which.
-	return users, rows.Err()
+	// Next returns false at the end of the rows and on an error alike (a
+	// cancelled context, a value SQLite cannot compute on a later row):
+	// only rows.Err tells them apart.
+	return all, rows.Err()
 }

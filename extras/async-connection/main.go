@@ -1,5 +1,3 @@
-//go:build cgo
-
 // Extra async-connection is the guide's section 4.3.5 (Listing 7): an
 // asynchronous context manager, written with @asynccontextmanager, that
 // opens an aiosqlite connection, yields it to the async with block, and
@@ -38,42 +36,52 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"workbook/internal/dbfile"
+	"workbook/internal/guidelog"
+	"workbook/internal/lesson"
+	"workbook/internal/pyrow"
 )
 
+// main runs the lesson as a program: lesson.Main reads -db, turns Ctrl-C
+// into a cancelled ctx, and prints run's error as one line.
+func main() { lesson.Main("extras/async-connection", run) }
+
+// run opens the pool, runs both queries at once, and prints their rows.
 func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
-	logger, closeLog := newLogger(stderr, "async.log")
+	logger, closeLog := guidelog.New(stderr, "async.log")
 	defer closeLog()
 
 	// mode=rw opens an existing file and never creates one. Every connection
 	// the pool opens gets the DSN's settings: 5000 ms of busy timeout is the
 	// driver's default too, written here so that it can be seen.
-	db, err := sql.Open("sqlite3", fileURI(dbPath)+"?mode=rw&_busy_timeout=5000")
+	db, err := sql.Open("sqlite3", dbfile.URI(dbPath)+"?mode=rw&_busy_timeout=5000")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	// sql.Open connects to nothing: PingContext proves that the file opens.
 	if err := db.PingContext(ctx); err != nil {
-		err = advise(ctx, db, dbPath, err)
+		err = dbfile.Explain(ctx, db, dbPath, err)
 		logger.Error("Connection error: " + err.Error())
 		return err
 	}
 	logger.Info("Opened connection to " + dbPath)
 
-	var allUsers, olderUsers []pyRow
+	var allUsers, olderUsers []pyrow.Row
 	err = concurrently(
 		func() (err error) {
-			allUsers, err = fetchUsers(ctx, db, "SELECT * FROM users")
+			allUsers, err = fetchOnOwnConnection(ctx, db, "SELECT * FROM users")
 			if err != nil {
-				return advise(ctx, db, dbPath, err)
+				return dbfile.Explain(ctx, db, dbPath, err)
 			}
 			logger.Info("Fetched all users")
 			return nil
 		},
 		func() (err error) {
-			olderUsers, err = fetchUsers(ctx, db, "SELECT * FROM users WHERE age > ?", 40)
+			olderUsers, err = fetchOnOwnConnection(ctx, db, "SELECT * FROM users WHERE age > ?", 40)
 			if err != nil {
-				return advise(ctx, db, dbPath, err, "age")
+				return dbfile.Explain(ctx, db, dbPath, err, "age")
 			}
 			logger.Info("Fetched users older than 40")
 			return nil
@@ -110,18 +118,21 @@ func concurrently(fns ...func() error) error {
 	return errors.Join(errs...)
 }
 
-// fetchUsers is one coroutine of the guide, async with
+// fetchOnOwnConnection is one coroutine of the guide, async with
 // async_db_connection(...) as conn: it takes a connection of its own from
 // the pool, runs one query on it, reads every row, and gives the connection
 // back however it returns.
-func fetchUsers(ctx context.Context, db *sql.DB, query string, args ...any) ([]pyRow, error) {
+func fetchOnOwnConnection(ctx context.Context, db *sql.DB, query string, params ...any) ([]pyrow.Row, error) {
+	// The caller's ctx, not context.Background(): when every connection of
+	// the pool is in use, db.Conn waits for one, and Ctrl-C must end that
+	// wait too.
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
 
-	rows, err := queryAsStored(ctx, conn, query, args...)
+	rows, err := pyrow.Query(ctx, conn, query, params...)
 	if err != nil {
 		return nil, err
 	}
@@ -130,9 +141,9 @@ func fetchUsers(ctx context.Context, db *sql.DB, query string, args ...any) ([]p
 	// until ctx is canceled, for ever if it never is.
 	defer rows.Close()
 
-	var users []pyRow
+	var users []pyrow.Row
 	for rows.Next() {
-		user, err := scanRow(rows)
+		user, err := pyrow.Scan(rows)
 		if err != nil {
 			return nil, err
 		}

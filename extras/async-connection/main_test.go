@@ -1,9 +1,6 @@
-//go:build cgo
-
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -11,20 +8,25 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"workbook/internal/dbfile"
+	"workbook/internal/workbooktest"
 )
 
-// The lesson prints the guide's output of section 4.3 on the guide's table.
+func TestMain(m *testing.M) { os.Exit(workbooktest.RunInScratchFolder(m)) }
+
+// asRunOpensIt are the settings with which run opens the database.
+const asRunOpensIt = "?mode=rw&_busy_timeout=5000"
+
+// The lesson prints the guide's output of section 4.3, run in a folder that
+// holds the guide's users.db.
 func Example() {
-	back, err := intoScratchFolder()
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer back()
 	if err := run(context.Background(), "users.db", os.Stdout, io.Discard); err != nil {
 		fmt.Println(err)
 	}
@@ -38,25 +40,57 @@ func Example() {
 	// (2, 'Bob Johnson', 'bob.johnson@example.com', 45)
 }
 
-func TestPageShowsTheOutput(t *testing.T) {
-	path := newUsersDB(t, guideUsers...)
-	stdout, stderr, err := runLesson(t, context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
+// runLesson runs the lesson on the database at path, in a folder of its
+// own, where async.log goes. It fails the test if run left the database
+// file open: run must close all it opened.
+func runLesson(t *testing.T, path string) workbooktest.Run {
+	t.Helper()
+	return workbooktest.RunLessonAndCheckClosed(t, run, "async.log", path)
+}
+
+// The log of a run: the bare lines on stderr and the dated ones in
+// async.log. The two fetches log in the order they finish.
+var (
+	fetchedInOneOrder = []string{"Fetched all users", "Fetched users older than 40"}
+	fetchedInTheOther = []string{"Fetched users older than 40", "Fetched all users"}
+)
+
+// assertLogged fails unless stderr and async.log hold the run's three
+// lines, "Opened connection to PATH" first, then the two fetches' in
+// either order, and nothing else.
+func assertLogged(t *testing.T, got workbooktest.Run, path string) {
+	t.Helper()
+	opened := "Opened connection to " + path
+	stderr := workbooktest.Lines(got.Stderr)
+	if !slices.Equal(stderr, slices.Concat([]string{opened}, fetchedInOneOrder)) && !slices.Equal(stderr, slices.Concat([]string{opened}, fetchedInTheOther)) {
+		t.Errorf("stderr is %q, want %q, then %q in either order", got.Stderr, opened, fetchedInOneOrder)
 	}
-	assertPageShows(t, "```\n$ go run ./00-setup && go run ./extras/async-connection\n"+stdout+"```")
-	// The log lines, without their timestamps; the two fetches log in the
-	// order they finish.
-	for _, line := range logMessages(t, strings.ReplaceAll(stderr, path, "users.db")) {
-		assertPageShows(t, "... - "+line)
+	var bare []string
+	for _, line := range got.Log {
+		bare = append(bare, strings.TrimPrefix(line, "INFO - "))
+	}
+	if !slices.Equal(bare, stderr) {
+		t.Errorf("async.log holds %q, want the lines of stderr as INFO lines", got.Log)
 	}
 }
 
-// pythonListing is the guide's Listing 6 written with Listing 7's
-// async_db_connection, run by TestRunPrintsWhatPythonPrints where Python
-// has aiosqlite.
-const pythonListing = `
-import asyncio, aiosqlite
+func TestPageShowsTheOutput(t *testing.T) {
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
+	got := runLesson(t, path)
+	if got.Err != nil {
+		t.Fatal(got.Err)
+	}
+	workbooktest.AssertPageShows(t, "$ go run ./00-setup && go run ./extras/async-connection\n"+got.Stdout+"```")
+	workbooktest.AssertPageShows(t, strings.Join(slices.Concat([]string{"Opened connection to users.db"}, fetchedInOneOrder), "\n")+"\n```")
+	for _, line := range slices.Concat([]string{"Opened connection to users.db"}, fetchedInOneOrder) {
+		workbooktest.AssertPageShows(t, "2025-05-20 01:05:00,123 - INFO - "+line)
+	}
+}
+
+// guideListing is the guide's Listing 6 written with Listing 7's
+// async_db_connection: main prints what the guide's program prints for the
+// database at path.
+const guideListing = `import asyncio, aiosqlite
 from contextlib import asynccontextmanager
 
 @asynccontextmanager
@@ -67,30 +101,31 @@ async def async_db_connection(db_name):
     finally:
         await conn.close()
 
-async def fetch(query, params=()):
-    async with async_db_connection('users.db') as conn:
+async def fetch(path, query, params=()):
+    async with async_db_connection(path) as conn:
         cursor = await conn.execute(query, params)
         return await cursor.fetchall()
 
-async def main():
-    return await asyncio.gather(fetch("SELECT * FROM users"), fetch("SELECT * FROM users WHERE age > ?", (40,)))
+async def both(path):
+    return await asyncio.gather(fetch(path, "SELECT * FROM users"), fetch(path, "SELECT * FROM users WHERE age > ?", (40,)))
 
-all_users, older_users = asyncio.run(main())
-print("All users:")
-for user in all_users:
-    print(user)
-print("\nUsers older than 40:")
-for user in older_users:
-    print(user)
+def main(path):
+    all_users, older_users = asyncio.run(both(path))
+    print("All users:")
+    for user in all_users:
+        print(user)
+    print("\nUsers older than 40:")
+    for user in older_users:
+        print(user)
 `
 
 func TestRunPrintsWhatPythonPrints(t *testing.T) {
-	for _, tt := range []struct {
+	tables := []struct {
 		name  string
 		setup []string
 		want  string
 	}{
-		{"the guide's table", guideUsers, `All users:
+		{"the guide's table", workbooktest.GuideUsers, `All users:
 (1, 'Alice Smith', 'alice.smith@example.com', 30)
 (2, 'Bob Johnson', 'bob.johnson@example.com', 45)
 (3, 'Charlie Brown', 'charlie.brown@example.com', 25)
@@ -111,115 +146,91 @@ Users older than 40:
 ('u1', 41.5, "Finn O'Brien", '2025-07-07 10:58:59', 1)
 ('u3', 50.0, 'tab\there', 'not a time', None)
 `},
-		{"an empty table", []string{guideUsers[0]}, "All users:\n\nUsers older than 40:\n"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			path := newUsersDB(t, tt.setup...)
-			stdout, _, err := runLesson(t, context.Background(), path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if stdout != tt.want {
-				t.Errorf("stdout:\n%s\nwant:\n%s", stdout, tt.want)
-			}
-			if python := pythonWith(t, "aiosqlite"); python != "" {
-				if py := runPython(t, python, filepath.Dir(path), pythonListing); stdout != py {
-					t.Errorf("stdout:\n%s\nPython prints:\n%s", stdout, py)
-				}
-			}
-		})
+		{"an empty table", workbooktest.GuideUsers[:1], "All users:\n\nUsers older than 40:\n"},
+	}
+	var paths, printed []string
+	for _, tt := range tables {
+		path := workbooktest.NewUsersDB(t, tt.setup...)
+		got := runLesson(t, path)
+		if got.Err != nil {
+			t.Fatalf("%s: %v", tt.name, got.Err)
+		}
+		if got.Stdout != tt.want {
+			t.Errorf("%s: stdout:\n%s\nwant:\n%s", tt.name, got.Stdout, tt.want)
+		}
+		assertLogged(t, got, path)
+		paths, printed = append(paths, path), append(printed, got.Stdout)
+	}
+	python := workbooktest.PythonWith(t, "aiosqlite")
+	if python == "" {
+		return
+	}
+	for i, py := range workbooktest.RunGuidePython(t, python, "async.log", guideListing, paths...) {
+		if py.Stdout != printed[i] {
+			t.Errorf("%s: stdout:\n%s\nPython prints:\n%s", tables[i].name, printed[i], py.Stdout)
+		}
 	}
 }
 
-func TestRunLogsToStderrAndAsyncLog(t *testing.T) {
-	path := newUsersDB(t, guideUsers...)
-	dir := t.TempDir()
-	var stderr bytes.Buffer
+// async.log keeps the lines of every run.
+func TestAsyncLogKeepsEveryRunsLines(t *testing.T) {
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
+	t.Chdir(t.TempDir())
 	for range 2 {
-		stderr.Reset()
-		inDir(dir, func() {
-			if err := run(context.Background(), path, io.Discard, &stderr); err != nil {
-				t.Fatal(err)
-			}
-		})
+		if err := run(context.Background(), path, io.Discard, io.Discard); err != nil {
+			t.Fatal(err)
+		}
 	}
-	want := []string{"INFO - Opened connection to " + path, "INFO - Fetched all users", "INFO - Fetched users older than 40"}
-	got := logMessages(t, stderr.String())
-	if len(got) != 3 || got[0] != want[0] || !slices.Equal(slices.Sorted(slices.Values(got[1:])), want[1:]) {
-		t.Errorf("stderr logs %q, want %q with the fetches in any order", got, want)
-	}
-	file, err := os.ReadFile(filepath.Join(dir, "async.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := logMessages(t, string(file)); len(got) != 6 || got[0] != want[0] || got[3] != want[0] {
+	got := workbooktest.ReadLogFile(t, "async.log")
+	if opened := "INFO - Opened connection to " + path; len(got) != 6 || got[0] != opened || got[3] != opened {
 		t.Errorf("async.log after two runs holds %q, want both runs' lines", got)
 	}
 }
 
 func TestRunFails(t *testing.T) {
 	for _, tt := range []struct {
-		name  string
-		setup func(t *testing.T) string // returns the -db path
-		want  string
-		err   error
+		name   string
+		path   func(t *testing.T) string
+		want   string
+		opened bool // whether the file opened before a query failed
 	}{
 		{"missing file", func(t *testing.T) string { return filepath.Join(t.TempDir(), "missing.db") },
-			"there is no such file", nil},
+			"there is no such file", false},
 		{"not a database", func(t *testing.T) string {
 			path := filepath.Join(t.TempDir(), "notes.db")
-			if err := os.WriteFile(path, []byte(strings.Repeat("not a database\n", 100)), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			workbooktest.WriteFile(t, path, strings.Repeat("not a database\n", 100))
 			return path
-		}, "is not an SQLite database", nil},
-		{"no users table", func(t *testing.T) string { return newUsersDB(t, "CREATE TABLE orders (id INTEGER)") },
-			"has no users table: its tables are orders", nil},
-		{"no age column", func(t *testing.T) string { return newUsersDB(t, "CREATE TABLE users (id INTEGER, name TEXT)") },
-			"the users table in", nil},
-		{"Ctrl-C before it starts", func(t *testing.T) string { return newUsersDB(t, guideUsers...) },
-			"context canceled", context.Canceled},
+		}, "is not an SQLite database", false},
+		{"no users table", func(t *testing.T) string { return workbooktest.NewUsersDB(t, "CREATE TABLE orders (id INTEGER)") },
+			"has no users table: its tables are orders", true},
+		{"no age column", func(t *testing.T) string {
+			return workbooktest.NewUsersDB(t, "CREATE TABLE users (id INTEGER, name TEXT)")
+		},
+			"has no age column: its columns are id, name", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			path := tt.setup(t)
-			before := dirEntries(t, filepath.Dir(path))
-			ctx, cancel := context.WithCancel(context.Background())
-			if tt.err != nil {
-				cancel()
-			}
-			defer cancel()
-			stdout, stderr, err := runLesson(t, ctx, path)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error = %v, want one that says %q", err, tt.want)
-			}
-			if tt.err != nil && !errors.Is(err, tt.err) {
-				t.Errorf("error = %v, want %v", err, tt.err)
-			}
-			if tt.name == "no age column" && !strings.Contains(err.Error(), "has no age column: its columns are id, name") {
-				t.Errorf("error = %v, want it to name the missing age column", err)
-			}
-			if stdout != "" {
-				t.Errorf("stdout = %q, want nothing", stdout)
-			}
-			if strings.Contains(stderr, "Opened connection") != (tt.name == "no users table" || tt.name == "no age column") {
-				t.Errorf("stderr:\n%s\nwant %q only once PingContext has opened the file", stderr, "Opened connection")
-			}
-			if after := dirEntries(t, filepath.Dir(path)); !slices.Equal(before, after) {
-				t.Errorf("the database's folder held %q, now %q: want nothing created", before, after)
+			got := workbooktest.RunLessonOnABadDatabase(t, run, "async.log", tt.path(t), tt.want)
+			if opened := strings.HasPrefix(got.Stderr, "Opened connection"); opened != tt.opened {
+				t.Errorf("stderr:\n%s\nwant %q only once PingContext has opened the file", got.Stderr, "Opened connection")
 			}
 		})
 	}
 }
 
-func TestRunWaitsForALockThatAnotherProgramHolds(t *testing.T) {
-	path := newUsersDB(t, guideUsers...)
-	other, err := sql.Open("sqlite3", fileURI(path)+"?mode=rw")
-	if err != nil {
-		t.Fatal(err)
+func TestCtrlCBeforeItStarts(t *testing.T) {
+	t.Chdir(t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := run(ctx, workbooktest.NewUsersDB(t, workbooktest.GuideUsers...), io.Discard, io.Discard)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error = %v, want context.Canceled", err)
 	}
-	defer other.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+}
+
+func TestRunWaitsForALockThatAnotherProgramHolds(t *testing.T) {
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
+	other := workbooktest.OpenDSN(t, dbfile.URI(path)+asRunOpensIt)
+	ctx := workbooktest.Context(t)
 	conn, err := other.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -231,31 +242,31 @@ func TestRunWaitsForALockThatAnotherProgramHolds(t *testing.T) {
 	}
 	time.AfterFunc(300*time.Millisecond, func() { conn.ExecContext(ctx, "COMMIT") })
 
-	stdout, _, err := runLesson(t, ctx, path)
-	if err != nil {
-		t.Fatalf("run while another program held the lock for 300 ms: %v", err)
+	got := runLesson(t, path)
+	if got.Err != nil {
+		t.Fatalf("run while another program held the lock for 300 ms: %v", got.Err)
 	}
-	if !strings.Contains(stdout, "Users older than 40:\n(2, 'Bob Johnson'") {
-		t.Errorf("stdout = %q, want the guide's rows", stdout)
+	if !strings.Contains(got.Stdout, "Users older than 40:\n(2, 'Bob Johnson'") {
+		t.Errorf("stdout = %q, want the guide's rows", got.Stdout)
 	}
 }
 
-func TestFetchUsersGivesTheConnectionBack(t *testing.T) {
-	db := openPool(t, newUsersDB(t, guideUsers...))
+func TestFetchGivesTheConnectionBack(t *testing.T) {
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
+	db := workbooktest.OpenDSN(t, dbfile.URI(path)+asRunOpensIt)
 	// With one connection in the pool, each call can take it only if the
 	// one before gave it back.
 	db.SetMaxOpenConns(1)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
+	ctx := workbooktest.Context(t)
 	for i := 1; i <= 3; i++ {
-		if _, err := fetchUsers(ctx, db, "SELECT * FROM users"); err != nil {
+		if _, err := fetchOnOwnConnection(ctx, db, "SELECT * FROM users"); err != nil {
 			t.Fatalf("fetch %d of 3 with a pool of one connection: %v", i, err)
 		}
 		if inUse := db.Stats().InUse; inUse != 0 {
 			t.Fatalf("after fetch %d of 3: %d connection still in use, want 0: conn.Close gives it back", i, inUse)
 		}
 	}
-	if _, err := fetchUsers(ctx, db, "SELECT * FROM missing"); err == nil {
+	if _, err := fetchOnOwnConnection(ctx, db, "SELECT * FROM missing"); err == nil {
 		t.Fatal("a query on a missing table succeeded")
 	}
 	if inUse := db.Stats().InUse; inUse != 0 {
@@ -263,74 +274,149 @@ func TestFetchUsersGivesTheConnectionBack(t *testing.T) {
 	}
 }
 
-func TestFetchUsersClosesTheRowsOnAnEarlyReturn(t *testing.T) {
+// fetchUnlessStuck calls fetchOnOwnConnection(ctx, db, "SELECT * FROM
+// users") on a goroutine of its own, and waits until it returns or until
+// stuck reports that it waits for something that will not happen. Then it
+// calls release, which must let the fetch go on, and fails the test with
+// why. It returns the fetch's error.
+func fetchUnlessStuck(t *testing.T, ctx context.Context, db *sql.DB, stuck func() bool, release func(), why string) error {
+	t.Helper()
+	result := make(chan error, 1)
+	go func() {
+		_, err := fetchOnOwnConnection(ctx, db, "SELECT * FROM users")
+		result <- err
+	}()
+	var err error
+	returned := false
+	workbooktest.WaitFor(t, "the fetch to return, or to get stuck", func() bool {
+		select {
+		case err = <-result:
+			returned = true
+			return true
+		default:
+			return stuck()
+		}
+	})
+	if !returned {
+		t.Error(why)
+		release()
+		err = <-result
+	}
+	return err
+}
+
+// A fetch whose context is cancelled, by Ctrl-C, while the pool's only
+// connection is in use returns at once with context.Canceled: it does not
+// wait for a connection.
+func TestACancelledFetchDoesNotWaitForAConnection(t *testing.T) {
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
+	db := workbooktest.OpenDSN(t, dbfile.URI(path)+asRunOpensIt)
+	db.SetMaxOpenConns(1)
+	held, err := db.Conn(workbooktest.Context(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+
+	ctx, ctrlC := context.WithCancel(context.Background())
+	ctrlC()
+	waiting := func() bool { return db.Stats().WaitCount > 0 }
+	err = fetchUnlessStuck(t, ctx, db, waiting, func() { held.Close() },
+		"the fetch waits for the pool's only connection although its context was cancelled: take the connection with the caller's context")
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error = %v, want context.Canceled", err)
+	}
+}
+
+func TestFetchClosesTheRowsOnAnEarlyReturn(t *testing.T) {
 	// The first row holds text that is not UTF-8, so the loop returns
 	// with rows still to read.
-	db := openPool(t, newUsersDB(t,
+	path := workbooktest.NewUsersDB(t,
 		"CREATE TABLE users (name TEXT)",
-		"INSERT INTO users VALUES (CAST(x'ff' AS TEXT)), ('Bob'), ('Charlie')"))
-	// The context is a backstop that ends a wait for rows never closed.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		_, err := fetchUsers(ctx, db, "SELECT * FROM users")
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "not UTF-8") {
-			t.Errorf("error = %v, want the row's", err)
-		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("fetchUsers did not return within 3s: conn.Close is waiting for rows that were never closed")
+		"INSERT INTO users VALUES (CAST(x'ff' AS TEXT)), ('Bob'), ('Charlie')")
+	db := workbooktest.OpenDSN(t, dbfile.URI(path)+asRunOpensIt)
+	// Rows that were never closed close when their context ends.
+	ctx, closeTheRows := context.WithCancel(workbooktest.Context(t))
+	defer closeTheRows()
+	err := fetchUnlessStuck(t, ctx, db, waitingInConnClose, closeTheRows,
+		"the fetch waits in conn.Close for rows that were never closed")
+	if err == nil || !strings.Contains(err.Error(), "not UTF-8") {
+		t.Errorf("error = %v, want the row's", err)
 	}
 	if inUse := db.Stats().InUse; inUse != 0 {
 		t.Errorf("%d connection in use, want 0", inUse)
 	}
 }
 
-func TestFetchUsersReportsAnErrorAfterTheFirstRow(t *testing.T) {
+// waitingInConnClose reports whether a goroutine of the test is blocked in
+// a *sql.Conn's Close, which waits for the conn's open rows to be closed.
+func waitingInConnClose() bool {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, goroutine := range strings.Split(string(buf), "\n\n") {
+		header, _, _ := strings.Cut(goroutine, "\n")
+		if strings.Contains(header, "[sync.RWMutex.Lock") && strings.Contains(goroutine, "database/sql.(*Conn).close(") {
+			return true
+		}
+	}
+	return false
+}
+
+func TestFetchReportsAnErrorAfterTheFirstRow(t *testing.T) {
 	// abs() of the smallest integer overflows: SQLite returns the first
 	// row, then fails on the second.
-	db := openPool(t, newUsersDB(t,
-		"CREATE VIEW users AS SELECT abs(column1) AS n FROM (VALUES (1), (-9223372036854775807 - 1))"))
-	users, err := fetchUsers(context.Background(), db, "SELECT * FROM users")
+	path := workbooktest.NewUsersDB(t,
+		"CREATE VIEW users AS SELECT abs(column1) AS n FROM (VALUES (1), (-9223372036854775807 - 1))")
+	db := workbooktest.OpenDSN(t, dbfile.URI(path)+asRunOpensIt)
+	users, err := fetchOnOwnConnection(context.Background(), db, "SELECT * FROM users")
 	if err == nil || !strings.Contains(err.Error(), "integer overflow") {
-		t.Errorf("fetchUsers = %v, %v; want the integer overflow of row 2, not a short result", users, err)
+		t.Errorf("fetchOnOwnConnection = %v, %v; want the integer overflow of row 2, not a short result", users, err)
 	}
 }
 
+// Each function waits for the other to start: run one after the other,
+// the first would wait for ever. synctest.Wait returns once every
+// goroutine of the test is blocked, so the test sees that at once.
 func TestConcurrentlyRunsAllAtOnceAndReturnsEveryError(t *testing.T) {
-	// Each function waits for the other to start: run one after the
-	// other, they would wait until the timeout.
-	started := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
-	both := func(i int, err error) func() error {
-		return func() error {
-			close(started[i])
-			select {
-			case <-started[1-i]:
-				return err
-			case <-time.After(3 * time.Second):
-				return fmt.Errorf("function %d ran alone for 3s", i)
+	synctest.Test(t, func(t *testing.T) {
+		started := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
+		giveUp := make(chan struct{})
+		both := func(i int, err error) func() error {
+			return func() error {
+				close(started[i])
+				select {
+				case <-started[1-i]:
+					return err
+				case <-giveUp:
+					return fmt.Errorf("function %d ran alone", i)
+				}
 			}
 		}
-	}
-	first, second := errors.New("first failed"), errors.New("second failed")
-	err := concurrently(both(0, first), both(1, second))
-	if !errors.Is(err, first) || !errors.Is(err, second) {
-		t.Errorf("error = %v, want both functions' errors", err)
-	}
-	if err := concurrently(func() error { return nil }, func() error { return nil }); err != nil {
-		t.Errorf("error = %v, want nil when all succeed", err)
-	}
+		first, second := errors.New("first failed"), errors.New("second failed")
+		result := make(chan error, 1)
+		go func() { result <- concurrently(both(0, first), both(1, second)) }()
+		synctest.Wait()
+		select {
+		case err := <-result:
+			if !errors.Is(err, first) || !errors.Is(err, second) {
+				t.Errorf("error = %v, want both functions' errors", err)
+			}
+		default:
+			t.Error("one function waits for the other to start, which never happens: they ran one after the other")
+			close(giveUp)
+			<-result
+		}
+		if err := concurrently(func() error { return nil }, func() error { return nil }); err != nil {
+			t.Errorf("error = %v, want nil when all succeed", err)
+		}
+	})
 }
 
 func TestConnectionStateOutlivesConnClose(t *testing.T) {
 	ctx := context.Background()
-	path := newUsersDB(t, guideUsers...)
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
 	t.Run("a PRAGMA and a TEMP table made on a Conn are there for the next borrower", func(t *testing.T) {
-		db := openPool(t, path)
+		db := workbooktest.OpenDSN(t, dbfile.URI(path)+asRunOpensIt)
 		db.SetMaxOpenConns(1) // the next borrower gets the same connection
 		conn, err := db.Conn(ctx)
 		if err != nil {
@@ -353,11 +439,11 @@ func TestConnectionStateOutlivesConnClose(t *testing.T) {
 		}
 	})
 	t.Run("a setting in the DSN is on every connection", func(t *testing.T) {
-		db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rw&_foreign_keys=1")
+		db, err := sql.Open("sqlite3", dbfile.URI(path)+"?mode=rw&_foreign_keys=1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer func() { db.Close(); assertNothingOpen(t, db) }()
+		defer func() { db.Close(); workbooktest.AssertNothingOpen(t, db) }()
 		var conns []*sql.Conn
 		for range 2 {
 			conn, err := db.Conn(ctx)
@@ -379,71 +465,6 @@ func TestConnectionStateOutlivesConnClose(t *testing.T) {
 	})
 }
 
-func TestExperimentDeleteDeferConnClose(t *testing.T) {
-	runExperiment(t, experiment{
-		file: "main.go", old: "\tdefer conn.Close()\n", new: "",
-		command: "go test -run TestFetchUsersGivesTheConnectionBack ./extras/async-connection",
-		want:    []string{"after fetch 1 of 3: 1 connection still in use, want 0: conn.Close gives it back"},
-		fails:   true,
-	})
-}
-
-func TestExperimentDeleteDeferRowsClose(t *testing.T) {
-	runExperiment(t, experiment{
-		file: "main.go", old: "\tdefer rows.Close()\n", new: "",
-		command: "go test -run TestFetchUsersClosesTheRowsOnAnEarlyReturn ./extras/async-connection",
-		want:    []string{"fetchUsers did not return within 3s: conn.Close is waiting for rows that were never closed"},
-		fails:   true,
-	})
-}
-
-func TestExperimentDropAGoroutinesError(t *testing.T) {
-	runExperiment(t, experiment{
-		file: "main.go", old: "return errors.Join(errs...)", new: "return errors.Join()",
-		command: "go test -run TestRunFails ./extras/async-connection",
-		want:    []string{"--- FAIL: TestRunFails/no_age_column", `error = <nil>, want one that says "the users table in"`},
-		fails:   true,
-	})
-}
-
-func TestExperimentNoBusyTimeout(t *testing.T) {
-	runExperiment(t, experiment{
-		file: "main.go", old: "_busy_timeout=5000", new: "_busy_timeout=0",
-		command: "go test -run TestRunWaitsForALock ./extras/async-connection",
-		want:    []string{"run while another program held the lock for 300 ms:", "is locked by another program"},
-		fails:   true,
-	})
-}
-
-// runLesson runs the lesson on path in a folder of its own, where its log
-// file goes, and returns what it printed. It fails the test if run left the
-// database file open: run must close all it opened.
-func runLesson(t *testing.T, ctx context.Context, path string) (stdout, stderr string, err error) {
-	t.Helper()
-	var out, log bytes.Buffer
-	before := openDescriptors(path)
-	inDir(t.TempDir(), func() { err = run(ctx, path, &out, &log) })
-	if after := openDescriptors(path); len(after) > len(before) {
-		t.Errorf("%s is still open after run: a connection was not closed", path)
-	}
-	return out.String(), log.String(), err
-}
-
-// openPool opens path as the lesson does; Cleanup closes the pool and
-// checks that nothing was left open or in use.
-func openPool(t *testing.T, path string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rw&_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db.Close()
-		assertNothingOpen(t, db)
-	})
-	return db
-}
-
 // foreignKeys is the foreign_keys setting of the connection the pool lends
 // next.
 func foreignKeys(t *testing.T, db *sql.DB) int {
@@ -453,16 +474,4 @@ func foreignKeys(t *testing.T, db *sql.DB) int {
 		t.Fatal(err)
 	}
 	return on
-}
-
-// pageCitations are the lines of main.go that README.md cites by number.
-var pageCitations = []citation{
-	{"is opened once (line 50)", 50, `sql.Open("sqlite3", fileURI(dbPath)+"?mode=rw&_busy_timeout=5000")`},
-	{"(lines 118 to 122)", 118, "conn, err := db.Conn(ctx)"},
-	{"(lines 118 to 122)", 122, "defer conn.Close()"},
-	{"`defer db.Close()` of `run`\n(line 54)", 54, "defer db.Close()"},
-	{"`defer rows.Close()` (line 131)", 131, "defer rows.Close()"},
-	{"`rows.Err()` (line 143)", 143, "rows.Err()"},
-	{"`concurrently` (lines 101 to 111)", 101, "func concurrently("},
-	{"`concurrently` (lines 101 to 111)", 111, "}"},
 }

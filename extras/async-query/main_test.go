@@ -1,13 +1,13 @@
-//go:build cgo
-
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,18 +16,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
+	"workbook/internal/dbfile"
+	"workbook/internal/workbooktest"
 )
 
-// The lesson's stdout. The times it prints are the lesson's own constants,
-// not measured ones, so the output is the same on every run.
+func TestMain(m *testing.M) { os.Exit(workbooktest.RunInScratchFolder(m)) }
+
+// asRunOpensIt are the settings with which run opens the database.
+const asRunOpensIt = "?mode=rw&_busy_timeout=5000"
+
+// The lesson's stdout, run in a folder that holds the guide's users.db. The
+// times it prints are the lesson's own constants, not measured ones, so the
+// output is the same on every run.
 func Example() {
-	back, err := intoScratchFolder()
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer back()
 	if err := run(context.Background(), "users.db", os.Stdout, io.Discard); err != nil {
 		fmt.Println(err)
 	}
@@ -42,24 +43,30 @@ func Example() {
 	// Stopped: context canceled
 }
 
-func TestPageShowsTheOutput(t *testing.T) {
-	path := newUsersDB(t, guideUsers...)
-	stdout, stderr, err := runLesson(t, context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertPageShows(t, "```\n$ go run ./00-setup && go run ./extras/async-query\n"+stdout+"```")
-	var log []string
-	for _, line := range logMessages(t, strings.ReplaceAll(stderr, path, "users.db")) {
-		log = append(log, "... - "+line)
-	}
-	assertPageShows(t, "```\n"+strings.Join(log, "\n")+"\n```")
+// runLesson runs the lesson on the database at path, in a folder of its
+// own, where async.log goes. It fails the test if run left the database
+// file open: run must close all it opened.
+func runLesson(t *testing.T, path string) workbooktest.Run {
+	t.Helper()
+	return workbooktest.RunLessonAndCheckClosed(t, run, "async.log", path)
 }
 
-// pythonListing is the guide's Listing 9 used as the lesson uses it, run by
-// TestRunPrintsWhatPythonPrints where Python has aiosqlite.
-const pythonListing = `
-import asyncio, aiosqlite
+func TestPageShowsTheOutput(t *testing.T) {
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
+	got := runLesson(t, path)
+	if got.Err != nil {
+		t.Fatal(got.Err)
+	}
+	workbooktest.AssertPageShows(t, "$ go run ./00-setup && go run ./extras/async-query\n"+got.Stdout+"```")
+	workbooktest.AssertPageShows(t, strings.ReplaceAll(got.Stderr, path, "users.db")+"```")
+	for _, line := range got.Log {
+		workbooktest.AssertPageShows(t, "2025-05-20 01:05:00,123 - "+strings.ReplaceAll(line, path, "users.db"))
+	}
+}
+
+// guideListing is the guide's Listing 9 used as the lesson uses it: main
+// prints the users older than 40 of the database at path.
+const guideListing = `import asyncio, aiosqlite
 from contextlib import asynccontextmanager
 
 @asynccontextmanager
@@ -69,24 +76,25 @@ async def async_execute_query(db_name, query, params=()):
         results = await cursor.fetchall()
         yield results
 
-async def main():
-    async with async_execute_query('users.db', "SELECT * FROM users WHERE age > ?", (40,)) as results:
+async def users_older_than_40(path):
+    async with async_execute_query(path, "SELECT * FROM users WHERE age > ?", (40,)) as results:
         print("Users older than 40:")
         for row in results:
             print(row)
 
-asyncio.run(main())
+def main(path):
+    asyncio.run(users_older_than_40(path))
 `
 
 func TestRunPrintsWhatPythonPrints(t *testing.T) {
 	stops := "\nA query that never ends, with a deadline of 200ms:\nStopped: context deadline exceeded\n" +
 		"\nThe same query, canceled by another goroutine after 100ms:\nStopped: context canceled\n"
-	for _, tt := range []struct {
+	tables := []struct {
 		name  string
 		setup []string
 		want  string
 	}{
-		{"the guide's table", guideUsers, "Users older than 40:\n(2, 'Bob Johnson', 'bob.johnson@example.com', 45)\n"},
+		{"the guide's table", workbooktest.GuideUsers, "Users older than 40:\n(2, 'Bob Johnson', 'bob.johnson@example.com', 45)\n"},
 		{"other columns, NULLs, quotes, floats and a DATE", []string{
 			`CREATE TABLE users (user_id TEXT PRIMARY KEY, age REAL, name TEXT, born DATE, photo BLOB)`,
 			`INSERT INTO users VALUES ('u1', 41.5, 'Finn O''Brien', '1984-02-29', x'00ff'),
@@ -95,60 +103,63 @@ func TestRunPrintsWhatPythonPrints(t *testing.T) {
 ('u1', 41.5, "Finn O'Brien", '1984-02-29', b'\x00\xff')
 ('u3', 1e+16, 'back\\slash', 'soon', b'')
 `},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			path := newUsersDB(t, tt.setup...)
-			stdout, _, err := runLesson(t, context.Background(), path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if stdout != tt.want+stops {
-				t.Errorf("stdout:\n%s\nwant:\n%s", stdout, tt.want+stops)
-			}
-			if python := pythonWith(t, "aiosqlite"); python != "" {
-				if py := runPython(t, python, filepath.Dir(path), pythonListing); !strings.HasPrefix(stdout, py+"\n") {
-					t.Errorf("stdout:\n%s\ndoes not start with what Python prints:\n%s", stdout, py)
-				}
-			}
-		})
+	}
+	var paths, printed []string
+	for _, tt := range tables {
+		path := workbooktest.NewUsersDB(t, tt.setup...)
+		got := runLesson(t, path)
+		if got.Err != nil {
+			t.Fatalf("%s: %v", tt.name, got.Err)
+		}
+		if got.Stdout != tt.want+stops {
+			t.Errorf("%s: stdout:\n%s\nwant:\n%s", tt.name, got.Stdout, tt.want+stops)
+		}
+		paths, printed = append(paths, path), append(printed, got.Stdout)
+	}
+	python := workbooktest.PythonWith(t, "aiosqlite")
+	if python == "" {
+		return
+	}
+	for i, py := range workbooktest.RunGuidePython(t, python, "async.log", guideListing, paths...) {
+		if !strings.HasPrefix(printed[i], py.Stdout+"\n") {
+			t.Errorf("%s: stdout:\n%s\ndoes not start with what Python prints:\n%s", tables[i].name, printed[i], py.Stdout)
+		}
 	}
 }
 
+// stderr gets the bare messages, and async.log the dated lines, appended
+// run after run.
 func TestRunLogsToStderrAndAsyncLog(t *testing.T) {
-	path := newUsersDB(t, guideUsers...)
-	dir := t.TempDir()
-	var stderr bytes.Buffer
-	for range 2 {
-		stderr.Reset()
-		inDir(dir, func() {
-			if err := run(context.Background(), path, io.Discard, &stderr); err != nil {
-				t.Fatal(err)
-			}
-		})
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
+	t.Chdir(t.TempDir())
+	for i := range 2 {
+		var stderr strings.Builder
+		if err := run(context.Background(), path, io.Discard, &stderr); err != nil {
+			t.Fatal(err)
+		}
+		if want := "Opened connection to " + path + "\nFetched users older than 40\n"; stderr.String() != want {
+			t.Errorf("run %d: stderr is %q, want %q", i+1, stderr.String(), want)
+		}
 	}
-	want := []string{"INFO - Opened connection to " + path, "INFO - Fetched users older than 40"}
-	if got := logMessages(t, stderr.String()); !slices.Equal(got, want) {
-		t.Errorf("stderr logs %q, want %q", got, want)
-	}
-	file, err := os.ReadFile(filepath.Join(dir, "async.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := logMessages(t, string(file)); !slices.Equal(got, append(want, want...)) {
+	once := []string{"INFO - Opened connection to " + path, "INFO - Fetched users older than 40"}
+	if got := workbooktest.ReadLogFile(t, "async.log"); !slices.Equal(got, slices.Concat(once, once)) {
 		t.Errorf("async.log after two runs holds %q, want both runs' lines", got)
 	}
 }
 
-// backstop is the test's own deadline for run, which stops a query that
-// nothing else stops; run itself needs about 300 ms.
+// backstop is the test's own deadline for run: 25 times the longest of the
+// lesson's own deadlines, which run must obey. Only a query that nothing in
+// run stops lasts until then.
 const backstop = 5 * time.Second
 
 func TestRunStopsTheQueriesThatNeverEnd(t *testing.T) {
-	path := newUsersDB(t, guideUsers...)
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
+	t.Chdir(t.TempDir())
 	ctx, cancel := context.WithTimeout(context.Background(), backstop)
 	defer cancel()
 	start := time.Now()
-	stdout, _, err := runLesson(t, ctx, path)
+	var stdout strings.Builder
+	err := run(ctx, path, &stdout, io.Discard)
 	elapsed := time.Since(start)
 	if ctx.Err() != nil {
 		t.Fatalf("a query ran until the test's own %v backstop: nothing else stopped it (run returned %v)", backstop, err)
@@ -156,87 +167,149 @@ func TestRunStopsTheQueriesThatNeverEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The queries started at once and stopped at 200 and 100 ms: run
-	// cannot have taken less than that unless they never ran.
+	// The queries stopped at 200 and 100 ms: run cannot have taken less
+	// than that unless they never ran.
 	if elapsed < 300*time.Millisecond {
-		t.Errorf("run took %v, want at least 300ms: the queries ran until they were stopped", elapsed)
+		t.Errorf("run took %v, want at least 300ms: the queries run until they are stopped", elapsed)
 	}
-	if !strings.Contains(stdout, "Stopped: context deadline exceeded") || !strings.Contains(stdout, "Stopped: context canceled") {
-		t.Errorf("stdout = %q, want both queries stopped", stdout)
+	if !strings.Contains(stdout.String(), "Stopped: context deadline exceeded") || !strings.Contains(stdout.String(), "Stopped: context canceled") {
+		t.Errorf("stdout = %q, want both queries stopped", stdout.String())
 	}
 }
 
 func TestRunFails(t *testing.T) {
 	for _, tt := range []struct {
-		name  string
-		setup func(t *testing.T) string // returns the -db path
-		want  string
+		name   string
+		path   func(t *testing.T) string
+		want   string
+		opened bool // whether the file opened before the query failed
 	}{
 		{"missing file", func(t *testing.T) string { return filepath.Join(t.TempDir(), "missing.db") },
-			"there is no such file"},
-		{"empty file", func(t *testing.T) string {
-			path := filepath.Join(t.TempDir(), "users.db")
-			if err := os.WriteFile(path, nil, 0o644); err != nil {
-				t.Fatal(err)
-			}
+			"there is no such file", false},
+		{"not a database", func(t *testing.T) string {
+			path := filepath.Join(t.TempDir(), "notes.db")
+			workbooktest.WriteFile(t, path, "these are my notes, not a database\n")
 			return path
-		}, "is an empty file with no tables"},
-		{"no users table", func(t *testing.T) string { return newUsersDB(t, "CREATE TABLE orders (id INTEGER)") },
-			"has no users table: its tables are orders"},
-		{"no age column", func(t *testing.T) string { return newUsersDB(t, "CREATE TABLE users (id INTEGER, name TEXT)") },
-			"has no age column: its columns are id, name"},
-		{"Ctrl-C before it starts", func(t *testing.T) string { return newUsersDB(t, guideUsers...) },
-			"context canceled"},
+		}, "is not an SQLite database", false},
+		{"no users table", func(t *testing.T) string { return workbooktest.NewUsersDB(t, "CREATE TABLE orders (id INTEGER)") },
+			"has no users table: its tables are orders", true},
+		{"no age column", func(t *testing.T) string {
+			return workbooktest.NewUsersDB(t, "CREATE TABLE users (id INTEGER, name TEXT)")
+		},
+			"has no age column: its columns are id, name", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			path := tt.setup(t)
-			before := dirEntries(t, filepath.Dir(path))
-			ctx, cancel := context.WithCancel(context.Background())
-			if strings.HasPrefix(tt.name, "Ctrl-C") {
-				cancel()
-			}
-			defer cancel()
-			stdout, stderr, err := runLesson(t, ctx, path)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error = %v, want one that says %q", err, tt.want)
-			}
-			if stdout != "" {
-				t.Errorf("stdout = %q, want nothing", stdout)
-			}
-			if opened := strings.Contains(stderr, "Opened connection"); opened != strings.HasPrefix(tt.name, "no ") && tt.name != "empty file" {
-				t.Errorf("stderr:\n%s\nwant %q only once PingContext has opened the file", stderr, "Opened connection")
-			}
-			if after := dirEntries(t, filepath.Dir(path)); !slices.Equal(before, after) {
-				t.Errorf("the database's folder held %q, now %q: want nothing created", before, after)
+			got := workbooktest.RunLessonOnABadDatabase(t, run, "async.log", tt.path(t), tt.want)
+			if opened := strings.HasPrefix(got.Stderr, "Opened connection"); opened != tt.opened {
+				t.Errorf("stderr:\n%s\nwant %q only once PingContext has opened the file", got.Stderr, "Opened connection")
 			}
 		})
 	}
 }
 
-func TestCtrlCDuringTheQueryThatNeverEnds(t *testing.T) {
-	path := newUsersDB(t, guideUsers...)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	// Ctrl-C 50 ms in, while the first query that never ends runs.
-	time.AfterFunc(50*time.Millisecond, cancel)
-	stdout, _, err := runLesson(t, ctx, path)
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("error = %v, want context.Canceled", err)
+// ctrlCOnWrite is the lesson's stdout: it cancels the program's context,
+// as Ctrl-C does, when the lesson prints the text after.
+type ctrlCOnWrite struct {
+	after string
+	ctrlC context.CancelFunc
+}
+
+func (w ctrlCOnWrite) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), w.after) {
+		w.ctrlC()
 	}
-	if strings.Contains(stdout, "Stopped") {
-		t.Errorf("stdout = %q, want the program stopped before either query's own stop", stdout)
+	return len(p), nil
+}
+
+// Ctrl-C as the query that never ends starts stops the program before the
+// query's own deadline would.
+func TestCtrlCStopsTheQueryThatNeverEnds(t *testing.T) {
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
+	t.Chdir(t.TempDir())
+	ctx, ctrlC := context.WithCancel(context.Background())
+	defer ctrlC()
+	err := run(ctx, path, ctrlCOnWrite{"A query that never ends", ctrlC}, io.Discard)
+	if !errors.Is(err, context.Canceled) || !strings.HasPrefix(err.Error(), "the query with a deadline: ") {
+		t.Errorf("error = %v, want the query with a deadline stopped by Ctrl-C: context.Canceled", err)
 	}
 }
 
+// Always defer cancel(): each cancel function that run gets from the
+// context package is called by a defer on the next line, so that it runs
+// however run returns. In this lesson the queries end only when their
+// context does, so no run of it shows a difference; the idiom is checked
+// in the code instead. (go vet's lostcancel check finds a cancel function
+// that is dropped, but not one that is called late, as time.AfterFunc
+// calls cancelQuery.)
+func TestEveryCancelFunctionIsDeferredAtOnce(t *testing.T) {
+	fset := token.NewFileSet()
+	file, err := parser.ParseFile(fset, "main.go", workbooktest.Source(t, "main.go"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	ast.Inspect(file, func(n ast.Node) bool {
+		block, ok := n.(*ast.BlockStmt)
+		if !ok {
+			return true
+		}
+		for i, stmt := range block.List {
+			assign, ok := stmt.(*ast.AssignStmt)
+			if !ok || len(assign.Lhs) != 2 || len(assign.Rhs) != 1 {
+				continue
+			}
+			call, ok := assign.Rhs[0].(*ast.CallExpr)
+			if !ok {
+				continue
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok || !strings.HasPrefix(sel.Sel.Name, "With") {
+				continue
+			}
+			if pkg, ok := sel.X.(*ast.Ident); !ok || pkg.Name != "context" {
+				continue
+			}
+			found++
+			where := fset.Position(assign.Pos())
+			cancel, ok := assign.Lhs[1].(*ast.Ident)
+			if !ok || cancel.Name == "_" {
+				t.Errorf("main.go:%d: the cancel function of context.%s is dropped: keep it and defer it", where.Line, sel.Sel.Name)
+				continue
+			}
+			if !isDeferredCall(block.List[i+1:], cancel.Name) {
+				t.Errorf("main.go:%d: %s, the cancel function of context.%s, is not deferred on the next line: defer %s()", where.Line, cancel.Name, sel.Sel.Name, cancel.Name)
+			}
+		}
+		return true
+	})
+	if found != 2 {
+		t.Errorf("main.go makes %d contexts with the context package, want the deadline's and cancelQuery's", found)
+	}
+}
+
+// isDeferredCall reports whether the first of stmts is defer name().
+func isDeferredCall(stmts []ast.Stmt, name string) bool {
+	if len(stmts) == 0 {
+		return false
+	}
+	d, ok := stmts[0].(*ast.DeferStmt)
+	if !ok {
+		return false
+	}
+	fn, ok := d.Call.Fun.(*ast.Ident)
+	return ok && fn.Name == name
+}
+
 func TestADeadlineStopsARunningQuery(t *testing.T) {
-	db := openPool(t, newUsersDB(t, guideUsers...))
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
+	db := workbooktest.OpenDSN(t, dbfile.URI(path)+asRunOpensIt)
 	// One connection only: the query after the stopped one runs on the
 	// very connection that was interrupted.
 	db.SetMaxOpenConns(1)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	err := queryInTime(t, ctx, db)
+	err := <-startQueryThatNeverEnds(ctx, db)
 	elapsed := time.Since(start)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("error = %v, want context.DeadlineExceeded", err)
@@ -250,79 +323,85 @@ func TestADeadlineStopsARunningQuery(t *testing.T) {
 }
 
 func TestACancelFromAnotherGoroutineStopsARunningQuery(t *testing.T) {
-	db := openPool(t, newUsersDB(t, guideUsers...))
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
+	db := workbooktest.OpenDSN(t, dbfile.URI(path)+asRunOpensIt)
 	db.SetMaxOpenConns(1)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(workbooktest.Context(t))
 	defer cancel()
-	result := make(chan error, 1)
-	go func() {
-		_, err := executeQuery(ctx, db, countForever)
-		result <- err
-	}()
+	result := startQueryThatNeverEnds(ctx, db)
 	// The pool lends the query its connection as the statement starts.
 	// Once it is lent and 100 ms have passed with no result, the query is
 	// running inside SQLite, and only the cancel can end it.
-	for deadline := time.Now().Add(2 * time.Second); db.Stats().InUse == 0; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the query did not take a connection within 2s")
-		}
-	}
+	workbooktest.WaitFor(t, "the query to take the pool's connection", func() bool { return db.Stats().InUse == 1 })
 	select {
 	case err := <-result:
 		t.Fatalf("the query ended before the cancel: %v", err)
 	case <-time.After(100 * time.Millisecond):
 	}
 	cancel()
-	select {
-	case err := <-result:
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("error = %v, want context.Canceled", err)
-		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("the query was still running 3s after the cancel")
+	if err := <-result; !errors.Is(err, context.Canceled) {
+		t.Errorf("error = %v, want context.Canceled", err)
 	}
 	assertNextQueryWorks(t, db)
 }
 
-func TestAContextDoesNotCutALockWait(t *testing.T) {
-	path := newUsersDB(t, guideUsers...)
-	locker := openPool(t, path)
-	ctx := context.Background()
-	conn, err := locker.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN EXCLUSIVE"); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.ExecContext(ctx, "ROLLBACK")
+// A wait for another connection's lock lasts the busy timeout, 500 ms here,
+// whatever the query's deadline, 100 ms here. What the query then returns
+// depends on where it waited: in its first step, on a connection that the
+// pool already had, or in the driver's Open, which takes no context, on a
+// connection that the pool opens for the query.
+func TestALockWaitLastsTheBusyTimeoutWhateverTheDeadline(t *testing.T) {
+	const busyTimeout = 500 * time.Millisecond
+	for _, tt := range []struct {
+		connection string
+		// warm says whether the pool has a connection open before the
+		// lock: then the query returns the context's error, and otherwise
+		// the driver's "database is locked".
+		warm bool
+	}{
+		{"a connection already in the pool", true},
+		{"a connection the pool opens for the query", false},
+	} {
+		t.Run(tt.connection, func(t *testing.T) {
+			path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
+			reader, err := sql.Open("sqlite3", dbfile.URI(path)+fmt.Sprintf("?mode=rw&_busy_timeout=%d", busyTimeout.Milliseconds()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { reader.Close(); workbooktest.AssertNothingOpen(t, reader) }()
+			if tt.warm {
+				// Ping opens the pool's connection, as run's Ping does.
+				if err := reader.PingContext(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			holdExclusiveLock(t, path)
 
-	reader, err := sql.Open("sqlite3", fileURI(path)+"?mode=rw&_busy_timeout=1000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { reader.Close(); assertNothingOpen(t, reader) }()
-	deadline, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err = executeQuery(deadline, reader, "SELECT * FROM users")
-	elapsed := time.Since(start)
-	var sqliteErr sqlite3.Error
-	if !errors.As(err, &sqliteErr) || sqliteErr.Code != sqlite3.ErrBusy {
-		t.Errorf("error = %v, want database is locked", err)
-	}
-	if elapsed < time.Second {
-		t.Errorf("the query gave up after %v, want the busy timeout's 1s despite the 100ms deadline", elapsed)
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			_, err = executeQuery(ctx, reader, "SELECT * FROM users")
+			elapsed := time.Since(start)
+			if tt.warm && !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("error = %v, want context.DeadlineExceeded", err)
+			}
+			if !tt.warm {
+				workbooktest.AssertSQLiteCode(t, err, workbooktest.SQLiteBusy)
+			}
+			if elapsed < busyTimeout {
+				t.Errorf("the query gave up after %v, want the busy timeout's %v despite the 100ms deadline", elapsed, busyTimeout)
+			}
+		})
 	}
 }
 
 func TestExecuteQueryGivesTheConnectionBackOnAnEarlyReturn(t *testing.T) {
 	// The first row holds text that is not UTF-8, so the loop returns
 	// with rows still to read.
-	db := openPool(t, newUsersDB(t,
+	path := workbooktest.NewUsersDB(t,
 		"CREATE TABLE users (name TEXT)",
-		"INSERT INTO users VALUES (CAST(x'ff' AS TEXT)), ('Bob'), ('Charlie')"))
+		"INSERT INTO users VALUES (CAST(x'ff' AS TEXT)), ('Bob'), ('Charlie')")
+	db := workbooktest.OpenDSN(t, dbfile.URI(path)+asRunOpensIt)
 	_, err := executeQuery(context.Background(), db, "SELECT * FROM users")
 	if err == nil || !strings.Contains(err.Error(), "not UTF-8") {
 		t.Errorf("error = %v, want the row's", err)
@@ -335,7 +414,8 @@ func TestExecuteQueryGivesTheConnectionBackOnAnEarlyReturn(t *testing.T) {
 func TestExecuteQueryReportsAnErrorAfterTheFirstRow(t *testing.T) {
 	// abs() of the smallest integer overflows: SQLite returns the first
 	// row, then fails on the second.
-	db := openPool(t, newUsersDB(t, guideUsers...))
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
+	db := workbooktest.OpenDSN(t, dbfile.URI(path)+asRunOpensIt)
 	rows, err := executeQuery(context.Background(), db,
 		"SELECT abs(column1) FROM (VALUES (?), (?))", 1, -9223372036854775807-1)
 	if err == nil || !strings.Contains(err.Error(), "integer overflow") {
@@ -343,60 +423,15 @@ func TestExecuteQueryReportsAnErrorAfterTheFirstRow(t *testing.T) {
 	}
 }
 
-func TestExperimentRemoveTheDeadline(t *testing.T) {
-	runExperiment(t, experiment{
-		file:    "main.go",
-		old:     "withDeadline, cancel := context.WithTimeout(ctx, 200*time.Millisecond)",
-		new:     "withDeadline, cancel := context.WithCancel(ctx)",
-		command: "go test -run TestRunStopsTheQueriesThatNeverEnd ./extras/async-query",
-		want:    []string{"a query ran until the test's own 5s backstop: nothing else stopped it"},
-		fails:   true,
-	})
-}
-
-func TestExperimentRemoveTheCancel(t *testing.T) {
-	runExperiment(t, experiment{
-		file: "main.go", old: "time.AfterFunc(100*time.Millisecond, cancelQuery)", new: "time.AfterFunc(time.Hour, cancelQuery)",
-		command: "go test -run TestRunStopsTheQueriesThatNeverEnd ./extras/async-query",
-		want:    []string{"a query ran until the test's own 5s backstop: nothing else stopped it"},
-		fails:   true,
-	})
-}
-
-func TestExperimentDeleteRowsErr(t *testing.T) {
-	runExperiment(t, experiment{
-		file: "main.go", old: "return results, rows.Err()", new: "return results, nil",
-		command: "go test -run TestExecuteQueryReportsAnErrorAfterTheFirstRow ./extras/async-query",
-		want:    []string{"executeQuery = [(1,)], <nil>; want the integer overflow of row 2, not a short result"},
-		fails:   true,
-	})
-}
-
-func TestExperimentDeleteDeferRowsClose(t *testing.T) {
-	runExperiment(t, experiment{
-		file: "main.go", old: "\tdefer rows.Close()\n", new: "",
-		command: "go test -run TestExecuteQueryGivesTheConnectionBack ./extras/async-query",
-		want:    []string{"1 connection still in use after a row failed to scan, want 0"},
-		fails:   true,
-	})
-}
-
-// queryInTime runs countForever with ctx, and fails the test if it is
-// still running 5s later.
-func queryInTime(t *testing.T, ctx context.Context, db *sql.DB) error {
-	t.Helper()
+// startQueryThatNeverEnds runs countForever with ctx on a goroutine of its
+// own, and returns the channel its error comes on.
+func startQueryThatNeverEnds(ctx context.Context, db *sql.DB) <-chan error {
 	result := make(chan error, 1)
 	go func() {
 		_, err := executeQuery(ctx, db, countForever)
 		result <- err
 	}()
-	select {
-	case err := <-result:
-		return err
-	case <-time.After(5 * time.Second):
-		t.Fatal("the query was still running after 5s")
-		return nil
-	}
+	return result
 }
 
 // assertNextQueryWorks checks that db's connection came back to the pool
@@ -415,43 +450,21 @@ func assertNextQueryWorks(t *testing.T, db *sql.DB) {
 	}
 }
 
-// runLesson runs the lesson on path in a folder of its own, where its log
-// file goes, and returns what it printed. It fails the test if run left the
-// database file open: run must close all it opened.
-func runLesson(t *testing.T, ctx context.Context, path string) (stdout, stderr string, err error) {
+// holdExclusiveLock takes the exclusive lock on the database at path, as
+// another program in the middle of a write does, until the test ends.
+func holdExclusiveLock(t *testing.T, path string) {
 	t.Helper()
-	var out, log bytes.Buffer
-	before := openDescriptors(path)
-	inDir(t.TempDir(), func() { err = run(ctx, path, &out, &log) })
-	if after := openDescriptors(path); len(after) > len(before) {
-		t.Errorf("%s is still open after run: a connection was not closed", path)
-	}
-	return out.String(), log.String(), err
-}
-
-// openPool opens path as the lesson does; Cleanup closes the pool and
-// checks that nothing was left open or in use.
-func openPool(t *testing.T, path string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rw&_busy_timeout=5000")
+	locker := workbooktest.OpenDSN(t, dbfile.URI(path)+asRunOpensIt)
+	ctx := context.Background()
+	conn, err := locker.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := conn.ExecContext(ctx, "BEGIN EXCLUSIVE"); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
-		db.Close()
-		assertNothingOpen(t, db)
+		conn.ExecContext(ctx, "ROLLBACK")
+		conn.Close()
 	})
-	return db
-}
-
-// pageCitations are the lines of main.go that README.md cites by number.
-var pageCitations = []citation{
-	{"`executeQuery` (lines 97 to\n120 of `main.go`)", 97, "// executeQuery is async_execute_query"},
-	{"`executeQuery` (lines 97 to\n120 of `main.go`)", 120, "}"},
-	{"(lines 76 and 77)", 76, "withDeadline, cancel := context.WithTimeout(ctx, 200*time.Millisecond)"},
-	{"(lines 76 and 77)", 77, "defer cancel()"},
-	{"(lines 87 and 88)", 87, "canceled, cancelQuery := context.WithCancel(ctx)"},
-	{"(lines 87 and 88)", 88, "time.AfterFunc(100*time.Millisecond, cancelQuery)"},
-	{"`defer rows.Close()` (line 107)", 107, "defer rows.Close()"},
-	{"`return results, rows.Err()` (line 119)", 119, "return results, rows.Err()"},
 }

@@ -40,6 +40,12 @@ var exercises = []struct {
 		{"a close logged after a failed query", "\t\tdb.Close()\n\t\treturn nil, err\n", "\t\t(&Results{db: db, name: dbPath, logger: logger}).Close()\n\t\treturn nil, err\n", "fails with one line when the query fails, and logs no close"},
 		{"no deferred Close", "\tdefer results.Close() // it only read, so its Close has nothing to lose\n", "", "logs the query and the close as the guide's Python does"},
 	}},
+	{"3-concurrent", Task3, []mistake{
+		{"no Wait", "\twg.Wait()\n\n", "\n", "prints both lists as the guide's Python does"},
+		{"the error not returned", "\t\treturn nil, nil, context.Cause(ctx) // the error that cancelled first\n", "\t\treturn all, older, nil\n", "returns the error of either fetch"},
+		{"no rows.Err", "\treturn all, rows.Err()\n", "\treturn all, nil\n", "reports an error that comes after the first row (rows.Err)"},
+		{"no cancel on failure", "\t\tif errOlder != nil {\n\t\t\tcancel(errOlder)\n\t\t}\n", "", "cancels the other fetch when one fails"},
+	}},
 	{"extras/transactional-connection", TransactionalConnection, []mistake{
 		{"no deferred Rollback", "\tdefer tx.Rollback()\n", "", "rolls back everything a failing step wrote"},
 		{"Commit's error ignored", "\tif err := tx.Commit(); err != nil {\n\t\tlogger.Error(\"Transaction rolled back: \" + err.Error())\n\t\treturn err\n\t}\n", "\ttx.Commit()\n", "reports a failed COMMIT as rolled back (Commit's error)"},

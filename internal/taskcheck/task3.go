@@ -12,6 +12,14 @@ import (
 	"workbook/internal/workbooktest"
 )
 
+// overflowInTheLastName is the guide's users as a view in which Charlie's
+// name, and only his, fails as SQLite computes it: the fetch of all users
+// fails on its last row, and the fetch of the users older than 40, which
+// never reads Charlie's name, works.
+var overflowInTheLastName = append(workbooktest.GuideUsers[:2:2],
+	`ALTER TABLE users RENAME TO people`,
+	`CREATE VIEW users AS SELECT id, CASE WHEN id = 3 THEN abs(id - id - 9223372036854775807 - 1) ELSE name END AS name, email, age FROM people`)
+
 // Task3 are the checks of Task 2, 3-concurrent: two fetches at once on one
 // pool, joined by a WaitGroup, the first error cancelling the other.
 var Task3 = []Check{
@@ -58,11 +66,11 @@ var Task3 = []Check{
 		return ""
 	}},
 	{"reports an error that comes after the first row (rows.Err)", func(t *testing.T, p Program) string {
-		path := workbooktest.NewUsersDB(t, overflowOnRowTwo...)
+		path := workbooktest.NewUsersDB(t, overflowInTheLastName...)
 		r := p.Run(t, "async.log", "-db", path)
 		if r.Status == 0 || !strings.Contains(r.Stderr, "integer overflow") {
 			return p.Mentor(
-				"On a users table whose second row fails as SQLite reads it (integer overflow), your program ended with status "+strconv.Itoa(r.Status)+", printed:\n"+indent(r.Stdout)+"\nand wrote on stderr:\n"+indent(r.Stderr),
+				"On a users table whose last row fails as SQLite reads it (integer overflow in Charlie's name, which only the fetch of all users reads), your program ended with status "+strconv.Itoa(r.Status)+", printed:\n"+indent(r.Stdout)+"\nand wrote on stderr:\n"+indent(r.Stderr),
 				"rows.Next returns false at the end of the rows and on an error alike; only rows.Err, after the loop, tells them apart.",
 				"The Go idea")
 		}
@@ -78,6 +86,12 @@ var Task3 = []Check{
 		cmd := exec.CommandContext(ctx, p.Path, "-db", path)
 		cmd.Dir = t.TempDir()
 		out, _ := cmd.CombinedOutput()
+		if ctx.Err() == nil && (cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "age")) {
+			return p.Mentor(
+				"On a users table without an age column your program ended with status "+strconv.Itoa(cmd.ProcessState.ExitCode())+" and wrote:\n"+indent(string(out)),
+				"The fetch of the older users fails at once there, and the program must end with its error, after the other fetch was stopped.",
+				"The Go idea")
+		}
 		if ctx.Err() != nil {
 			return p.Mentor(
 				"On a users table whose full read never ends and whose older users' query fails at once, your program was still running after a minute (it was stopped then). It had written:\n"+indent(string(out)),

@@ -1,5 +1,3 @@
-//go:build cgo
-
 // Extra debug-memory is a trap to know before you test edge cases (section
 // 6.2 of the guide) on a database in memory.
 //
@@ -23,6 +21,9 @@
 // A shared cache ("file::memory:?cache=shared") works too, but SQLite's
 // documentation discourages any use of it, and its locks fail at once with
 // SQLITE_LOCKED instead of waiting for the busy timeout.
+//
+// The lesson copies one column of the users table, name, which may have any
+// type and hold NULLs.
 package main
 
 import (
@@ -32,31 +33,41 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"workbook/internal/dbfile"
+	"workbook/internal/guidelog"
+	"workbook/internal/lesson"
 )
+
+// main runs the lesson as a program: lesson.Main reads -db, turns Ctrl-C
+// into a cancelled ctx, and prints run's error as one line.
+func main() { lesson.Main("extras/debug-memory", run) }
 
 // memdbDSN names the memdb database of this lesson.
 const memdbDSN = "file:/users?vfs=memdb"
 
+// run copies the names of the users in the file at dbPath into databases in
+// memory, and shows the trap and its two fixes.
 func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
-	logger, closeLog := newLogger(stderr, "debugging.log")
+	logger, closeLog := guidelog.New(stderr, "debugging.log")
 	defer closeLog()
-	// mode=rw never creates a file; 5000 ms is the driver's default busy timeout.
-	disk, err := sql.Open("sqlite3", fileURI(dbPath)+"?mode=rw&_busy_timeout=5000")
+	// mode=rw never creates a file; 5000 ms is the driver's busy timeout
+	// anyway, written here to be seen.
+	disk, err := sql.Open("sqlite3", dbfile.URI(dbPath)+"?mode=rw&_busy_timeout=5000")
 	if err != nil {
 		return err
 	}
 	defer disk.Close()
 	// sql.Open connects to nothing: PingContext proves the file is there.
-	// (5000 ms is the driver's busy timeout anyway, written to be seen.)
 	if err := disk.PingContext(ctx); err != nil {
-		err = advise(ctx, disk, dbPath, err)
+		err = dbfile.Explain(ctx, disk, dbPath, err)
 		logger.Error("Connection error: " + err.Error())
 		return err
 	}
 	logger.Info("Opened connection to " + dbPath)
 	names, err := userNames(ctx, disk)
 	if err != nil {
-		return advise(ctx, disk, dbPath, err, "name")
+		return dbfile.Explain(ctx, disk, dbPath, err, "name")
 	}
 	trap, err := sql.Open("sqlite3", ":memory:")
 	if err != nil {
@@ -96,16 +107,17 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// userNames reads the names of users.db's users.
-func userNames(ctx context.Context, db *sql.DB) ([]string, error) {
+// userNames reads the names of users.db's users. A name may be NULL, so
+// each is a sql.Null[string], which the copy writes back as NULL.
+func userNames(ctx context.Context, db *sql.DB) ([]sql.Null[string], error) {
 	rows, err := db.QueryContext(ctx, "SELECT name FROM users")
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var names []string
+	var names []sql.Null[string]
 	for rows.Next() {
-		var name string
+		var name sql.Null[string]
 		if err := rows.Scan(&name); err != nil {
 			return nil, err
 		}
@@ -120,7 +132,7 @@ type execer interface {
 }
 
 // copyUsers makes the table users in db and adds the names to it.
-func copyUsers(ctx context.Context, db execer, names []string) error {
+func copyUsers(ctx context.Context, db execer, names []sql.Null[string]) error {
 	if _, err := db.ExecContext(ctx, "CREATE TABLE users (name TEXT)"); err != nil {
 		return err
 	}
@@ -134,7 +146,7 @@ func copyUsers(ctx context.Context, db execer, names []string) error {
 
 // copyThenCount copies the users on a connection it holds, and meanwhile
 // counts them through the pool, which must open a second connection.
-func copyThenCount(ctx context.Context, db *sql.DB, names []string) (n int, err error) {
+func copyThenCount(ctx context.Context, db *sql.DB, names []sql.Null[string]) (n int, err error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return 0, err
@@ -150,10 +162,13 @@ func copyThenCount(ctx context.Context, db *sql.DB, names []string) (n int, err 
 // countFromGoroutines counts the users from several goroutines at once;
 // each writes only its own element of counts and errs.
 func countFromGoroutines(ctx context.Context, db *sql.DB, goroutines int) ([]int, error) {
-	counts, errs := make([]int, goroutines), make([]error, goroutines)
+	counts := make([]int, goroutines)
+	errs := make([]error, goroutines)
 	var wg sync.WaitGroup
 	for i := range goroutines {
-		wg.Go(func() { errs[i] = db.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&counts[i]) })
+		wg.Go(func() {
+			errs[i] = db.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&counts[i])
+		})
 	}
 	wg.Wait()
 	return counts, errors.Join(errs...)
@@ -171,6 +186,9 @@ func insertThenCancel(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return err
 	}
+	// The usual guard, which finds nothing left to do here: once txCtx
+	// has ended, database/sql has rolled back already.
+	defer tx.Rollback()
 	if _, err := tx.ExecContext(txCtx, "INSERT INTO users (name) VALUES (?)", "lost"); err != nil {
 		return err
 	}

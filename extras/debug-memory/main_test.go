@@ -1,21 +1,21 @@
-//go:build cgo
-
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
-	"time"
+
+	"workbook/internal/dbfile"
+	"workbook/internal/workbooktest"
 )
+
+func TestMain(m *testing.M) { os.Exit(workbooktest.RunInScratchFolder(m)) }
 
 // The lesson on the guide's users.db, which TestMain made in the folder
 // where the tests run. The log line goes to stderr, discarded here.
@@ -30,18 +30,80 @@ func Example() {
 	//   but after a transaction whose context ended before Commit: no such table: users
 }
 
-func TestPageShowsTheOutput(t *testing.T) {
-	t.Chdir(t.TempDir())
-	var stdout, stderr bytes.Buffer
-	path := newUsersDB(t, guideUsers...)
-	if err := run(context.Background(), path, &stdout, &stderr); err != nil {
-		t.Fatal(err)
+func TestPageShowsTheRun(t *testing.T) {
+	workbooktest.AssertPageShowsTheRun(t, run, "debugging.log")
+}
+
+// copies is what the lesson does on a users table: copy users, or stop
+// with advice.
+type copies struct {
+	users  int
+	advice string
+}
+
+// copied lists, for each of workbooktest.UsersTables by its name, the
+// number of users the lesson copies, or where the table has no name
+// column, the advice it stops with.
+var copied = map[string]copies{
+	"the guide's": {users: 3},
+	"extra columns, a TIMESTAMP and a BOOLEAN": {users: 4},
+	"DATE and DATETIME columns and a TEXT key": {advice: "has no name column: its columns are user_id, age, born, seen, active"},
+	"another column order":                     {users: 2},
+	"NULLs":                                    {users: 3},
+	"quotes, escapes and other scripts":        {users: 4},
+	"REAL ages, the int64 limits and BLOBs":    {users: 4},
+	"one column":                               {advice: "has no name column: its columns are age"},
+	"a view":                                   {users: 2},
+	"no rows":                                  {advice: "has no name column: its columns are id, age"},
+}
+
+// TestEveryUsersTableWithANameColumn runs the lesson on the users tables
+// that learners make: it reads any table with a name column, and stops
+// with advice on one without.
+func TestEveryUsersTableWithANameColumn(t *testing.T) {
+	workbooktest.OnEveryUsersTable(t, copied, func(t *testing.T, path string, want copies) {
+		if want.advice != "" {
+			got := workbooktest.RunLessonOnABadDatabase(t, run, "debugging.log", path, want.advice)
+			workbooktest.AssertLogged(t, got, "INFO - Opened connection to "+path)
+			return
+		}
+		assertCopies(t, path, want.users)
+	})
+	for _, tc := range []struct {
+		name  string
+		setup []string
+		users int
+	}{
+		{"a text key, no id, a NULL name", []string{
+			`CREATE TABLE users (user_id TEXT PRIMARY KEY, age INTEGER, email TEXT, name TEXT)`,
+			`INSERT INTO users VALUES ('u-1', 30, 'alice@example.com', 'Alice'), ('u-2', 41, 'dana@example.com', NULL)`,
+		}, 2},
+		{"the name column alone, of no type", []string{`CREATE TABLE users (name)`, `INSERT INTO users VALUES (42), (x'00ff'), (NULL)`}, 3},
+		{"the name column alone, no rows", []string{`CREATE TABLE users (name TEXT)`}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assertCopies(t, workbooktest.NewUsersDB(t, tc.setup...), tc.users)
+		})
 	}
-	if got := logMessages(t, stderr.String()); len(got) != 1 || got[0] != "INFO - Opened connection to "+path {
-		t.Errorf("log = %q, want the Opened line", got)
+}
+
+// assertCopies runs the lesson on the database at path and checks that it
+// copied users users and logged that it opened the file.
+func assertCopies(t *testing.T, path string, users int) {
+	t.Helper()
+	got := workbooktest.RunLessonAndCheckClosed(t, run, "debugging.log", path)
+	if got.Err != nil {
+		t.Fatal(got.Err)
 	}
-	t.Chdir(lessonFolder)
-	assertPageShows(t, strings.TrimSuffix(stdout.String(), "\n"))
+	want := fmt.Sprintf(`":memory:": %d users copied on connection 1; connection 2 says: no such table: users
+Fix 1, "file:/users?vfs=memdb": connection 2 counts %d users
+Fix 2, ":memory:" with SetMaxOpenConns(1): 4 goroutines at once count [%d %d %d %d] users, through at most 1 connection
+  but after a transaction whose context ended before Commit: no such table: users
+`, users, users, users, users, users, users)
+	if got.Stdout != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", got.Stdout, want)
+	}
+	workbooktest.AssertLogged(t, got, "INFO - Opened connection to "+path)
 }
 
 func TestRunTwiceInOneProcess(t *testing.T) {
@@ -50,7 +112,7 @@ func TestRunTwiceInOneProcess(t *testing.T) {
 	// The garbage collector is off, so that it cannot close them instead.
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	t.Chdir(t.TempDir())
-	path := newUsersDB(t, guideUsers...)
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
 	for i := range 2 {
 		if err := run(context.Background(), path, io.Discard, io.Discard); err != nil {
 			t.Fatalf("run %d: %v", i+1, err)
@@ -60,27 +122,34 @@ func TestRunTwiceInOneProcess(t *testing.T) {
 
 // TestRunClosesEveryPool guards the deferred Close of each of run's four
 // pools. A plain ":memory:" pool that nobody closes frees nothing before the
-// program ends; each open pool keeps a goroutine of database/sql's, which
-// db.Close ends.
+// program ends, and each open pool keeps a goroutine of database/sql's.
 func TestRunClosesEveryPool(t *testing.T) {
 	t.Chdir(t.TempDir())
-	path := newUsersDB(t, guideUsers...)
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
 	before := openPools()
 	if err := run(context.Background(), path, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	// The goroutine ends a moment after Close returns.
-	for start := time.Now(); openPools() > before; time.Sleep(time.Millisecond) {
-		if time.Since(start) > 5*time.Second {
-			t.Fatalf("%d pools still open after run, want 0", openPools()-before)
-		}
+	if left := openPools() - before; left != 0 {
+		t.Errorf("%d of run's pools are still open after it returned, want 0: a deferred Close is missing", left)
 	}
 }
 
-// openPools counts the *sql.DB pools of this process not yet closed.
+// openPools counts the *sql.DB pools of this process that are open. Each
+// pool has a goroutine of database/sql's, connectionOpener, that waits in a
+// select until the pool is closed. db.Close wakes it before it returns, so
+// from then on the goroutine is no longer waiting (it is about to end),
+// and no time needs to pass before counting.
 func openPools() int {
 	buf := make([]byte, 1<<20)
-	return strings.Count(string(buf[:runtime.Stack(buf, true)]), "database/sql.(*DB).connectionOpener(")
+	open := 0
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		header, _, _ := strings.Cut(g, "\n")
+		if strings.Contains(header, "[select") && strings.Contains(g, "database/sql.(*DB).connectionOpener(") {
+			open++
+		}
+	}
+	return open
 }
 
 func TestCopyThenCount(t *testing.T) {
@@ -93,7 +162,8 @@ func TestCopyThenCount(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			n, err := copyThenCount(context.Background(), db, []string{"Ann", "Bo"})
+			names := []sql.Null[string]{{V: "Ann", Valid: true}, {V: "Bo", Valid: true}}
+			n, err := copyThenCount(context.Background(), db, names)
 			if got := fmt.Sprintf("%d, %v", n, err); got != tc.want {
 				t.Errorf("copyThenCount = %s, want %s", got, tc.want)
 			}
@@ -101,7 +171,7 @@ func TestCopyThenCount(t *testing.T) {
 				t.Errorf("%d in use, %d open; want none in use and the two connections it used", s.InUse, s.OpenConnections)
 			}
 			db.Close()
-			assertNothingOpen(t, db)
+			workbooktest.AssertNothingOpen(t, db)
 		})
 	}
 }
@@ -112,10 +182,8 @@ func TestUserNames(t *testing.T) {
 		setup []string
 		want  string
 	}{
-		{"guide's users", guideUsers, "[Alice Smith Bob Johnson Charlie Brown]"},
-		// Scan fails on the second row; the rows must still be closed.
-		{"a NULL name", []string{`CREATE TABLE users (name TEXT)`, `INSERT INTO users VALUES ('Ann'), (NULL)`},
-			`sql: Scan error on column index 0, name "name": converting NULL to string is unsupported`},
+		{"guide's users", workbooktest.GuideUsers, "[{Alice Smith true} {Bob Johnson true} {Charlie Brown true}]"},
+		{"a NULL name", []string{`CREATE TABLE users (name TEXT)`, `INSERT INTO users VALUES ('Ann'), (NULL)`}, "[{Ann true} { false}]"},
 		// SQLite fails while it steps through the rows: rows.Next stops
 		// and rows.Err tells why.
 		{"an error while stepping", []string{`CREATE TABLE numbers (n INTEGER)`,
@@ -123,7 +191,7 @@ func TestUserNames(t *testing.T) {
 			`CREATE VIEW users AS SELECT abs(n) AS name FROM numbers`}, "integer overflow"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			db, err := sql.Open("sqlite3", fileURI(newUsersDB(t, tc.setup...)))
+			db, err := sql.Open("sqlite3", dbfile.URI(workbooktest.NewUsersDB(t, tc.setup...)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,74 +207,42 @@ func TestUserNames(t *testing.T) {
 				t.Errorf("%d connection in use after userNames returned: the rows were not closed", inUse)
 			}
 			db.Close()
-			assertNothingOpen(t, db)
+			workbooktest.AssertNothingOpen(t, db)
 		})
 	}
 }
 
-func TestFailures(t *testing.T) {
-	dir := t.TempDir()
-	for _, tc := range []struct{ name, path, want string }{
-		{"no such file", filepath.Join(dir, "missing.db"), "there is no such file; create it with: go run ./00-setup"},
-		{"no name column", newUsersDB(t, "CREATE TABLE users (id INTEGER, age INTEGER)"), "has no name column: its columns are id, age"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Chdir(t.TempDir())
-			var stdout, stderr bytes.Buffer
-			err := run(context.Background(), tc.path, &stdout, &stderr)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("run error = %v, want %q", err, tc.want)
-			}
-			if strings.Contains(stderr.String(), "Opened") != (tc.name != "no such file") {
-				t.Errorf("log = %q: Opened only once PingContext succeeded", stderr.String())
-			}
-			if entries, _ := os.ReadDir(dir); stdout.Len() != 0 || len(entries) != 0 {
-				t.Errorf("printed %q and left %d entries in %s, want nothing", stdout.String(), len(entries), dir)
-			}
-		})
-	}
+// TestBadDatabasesFailWithAdvice: the lesson fails with one line that says
+// what to do, prints nothing and creates nothing (mode=rw), and logs
+// "Opened" only where PingContext succeeded.
+func TestBadDatabasesFailWithAdvice(t *testing.T) {
+	workbooktest.AssertRefusesBadDatabases(t, run, "debugging.log", func(path string) []string {
+		return []string{"INFO - Opened connection to " + path}
+	})
 }
 
 // The page's "Try it" experiments.
 
 func TestExperimentNoMemdb(t *testing.T) {
-	t.Chdir(lessonFolder)
-	runExperiment(t, experiment{
-		file: "main.go", old: `const memdbDSN = "file:/users?vfs=memdb"`, new: `const memdbDSN = ":memory:"`,
-		command: "go test -run Example ./extras/debug-memory",
-		want:    []string{"no such table: users"}, fails: true,
+	workbooktest.RunExperiment(t, workbooktest.Experiment{
+		File: "main.go", Old: `const memdbDSN = "file:/users?vfs=memdb"`, New: `const memdbDSN = ":memory:"`,
+		Command: "go test -run Example ./extras/debug-memory",
+		Want:    []string{"no such table: users"}, Fails: true,
 	})
 }
 
 func TestExperimentNoMaxOpenConns(t *testing.T) {
-	t.Chdir(lessonFolder)
-	runExperiment(t, experiment{
-		file: "main.go", old: "\tone.SetMaxOpenConns(1)\n", new: "",
-		command: "go test -run Example ./extras/debug-memory",
-		want:    []string{"--- FAIL: Example"}, fails: true,
+	workbooktest.RunExperiment(t, workbooktest.Experiment{
+		File: "main.go", Old: "\tone.SetMaxOpenConns(1)\n", New: "",
+		Command: "go test -run Example ./extras/debug-memory",
+		Want:    []string{"--- FAIL: Example"}, Fails: true,
 	})
 }
 
 func TestExperimentNoClose(t *testing.T) {
-	t.Chdir(lessonFolder)
-	runExperiment(t, experiment{
-		file: "main.go", old: "\tdefer memdb.Close()\n", new: "",
-		command: "go test -run TestRunTwiceInOneProcess ./extras/debug-memory",
-		want:    []string{"run 2: table users already exists"}, fails: true,
+	workbooktest.RunExperiment(t, workbooktest.Experiment{
+		File: "main.go", Old: "\tdefer memdb.Close()\n", New: "",
+		Command: "go test -run TestRunTwiceInOneProcess ./extras/debug-memory",
+		Want:    []string{"run 2: table users already exists"}, Fails: true,
 	})
-}
-
-// TestMain runs the tests and the example in a new folder holding the
-// guide's users.db, as a learner's folder would, so that the log file lands
-// there and not in the source tree.
-func TestMain(m *testing.M) { os.Exit(runInScratchFolder(m)) }
-
-// pageCitations are the lines of main.go that README.md cites by number.
-var pageCitations = []citation{
-	{"`copyThenCount` (main.go lines 137 to 148)", 137, "func copyThenCount("},
-	{"`copyThenCount` (main.go lines 137 to 148)", 148, "}"},
-	{"(line 38): `const memdbDSN = \"file:/users?vfs=memdb\"`", 38, `const memdbDSN = "file:/users?vfs=memdb"`},
-	{"`defer memdb.Close()` (line 73)", 73, "defer memdb.Close()"},
-	{"(line 85): `one.SetMaxOpenConns(1)`", 85, "one.SetMaxOpenConns(1)"},
-	{"`insertThenCancel` (line 167)", 167, "func insertThenCancel("},
 }

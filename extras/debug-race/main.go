@@ -1,5 +1,3 @@
-//go:build cgo
-
 // Extra debug-race is the first piece of advice of section 6.2 of the guide,
 // asyncio.run(main(), debug=True), in Go.
 //
@@ -23,6 +21,8 @@
 // tests that start goroutines. The program below is correct: each goroutine
 // counts users in its own query, and a sync.Mutex guards the slice they all
 // add to. The page shows how to break it, and what the detector then says.
+//
+// The lesson reads one column of the users table, age, of any type.
 package main
 
 import (
@@ -34,7 +34,15 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+
+	"workbook/internal/dbfile"
+	"workbook/internal/guidelog"
+	"workbook/internal/lesson"
 )
+
+// main runs the lesson as a program: lesson.Main reads -db, turns Ctrl-C
+// into a cancelled ctx, and prints run's error as one line.
+func main() { lesson.Main("extras/debug-race", run) }
 
 // ages are the ages to count users above, one goroutine each.
 var ages = []int{20, 30, 40, 50}
@@ -42,19 +50,21 @@ var ages = []int{20, 30, 40, 50}
 // count is the answer of one goroutine.
 type count struct{ age, users int }
 
+// run counts the users older than each of ages, one goroutine per age, and
+// prints the counts.
 func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
-	logger, closeLog := newLogger(stderr, "debugging.log")
+	logger, closeLog := guidelog.New(stderr, "debugging.log")
 	defer closeLog()
-	// mode=rw never creates a file; 5000 ms is the driver's default busy timeout.
-	db, err := sql.Open("sqlite3", fileURI(dbPath)+"?mode=rw&_busy_timeout=5000")
+	// mode=rw never creates a file; 5000 ms is the driver's busy timeout
+	// anyway, written here to be seen.
+	db, err := sql.Open("sqlite3", dbfile.URI(dbPath)+"?mode=rw&_busy_timeout=5000")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	// sql.Open connects to nothing: PingContext proves the file is there.
-	// (5000 ms is the driver's busy timeout anyway, written to be seen.)
 	if err := db.PingContext(ctx); err != nil {
-		err = advise(ctx, db, dbPath, err)
+		err = dbfile.Explain(ctx, db, dbPath, err)
 		logger.Error("Connection error: " + err.Error())
 		return err
 	}
@@ -63,7 +73,7 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
 
 	counts, err := countOlderThan(ctx, db, ages)
 	if err != nil {
-		return advise(ctx, db, dbPath, err, "age")
+		return dbfile.Explain(ctx, db, dbPath, err, "age")
 	}
 	for _, c := range counts {
 		fmt.Fprintf(stdout, "Users older than %d: %d\n", c.age, c.users)
@@ -99,6 +109,8 @@ type results struct {
 	errs   []error
 }
 
+// add records one goroutine's answer. The deferred Unlock lets the next
+// goroutine in however add returns.
 func (r *results) add(c count, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

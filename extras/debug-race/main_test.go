@@ -1,20 +1,21 @@
-//go:build cgo
-
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
-	"time"
+
+	"workbook/internal/dbfile"
+	"workbook/internal/workbooktest"
 )
+
+func TestMain(m *testing.M) { os.Exit(workbooktest.RunInScratchFolder(m)) }
 
 // The lesson on the guide's users.db, which TestMain made in the folder
 // where the tests run. It prints the same with and without -race; the log
@@ -31,122 +32,142 @@ func Example() {
 	// Look for data races with: go test -race ./extras/debug-race
 }
 
-func TestPageShowsTheOutput(t *testing.T) {
-	t.Chdir(t.TempDir())
-	var stdout, stderr bytes.Buffer
-	path := newUsersDB(t, guideUsers...)
-	if err := run(context.Background(), path, &stdout, &stderr); err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"INFO - Opened connection to " + path, fmt.Sprintf("INFO - Built with the race detector: %t", raceBuild)}
-	if got := logMessages(t, stderr.String()); !slices.Equal(got, want) {
-		t.Errorf("log = %q, want %q", got, want)
-	}
-	t.Chdir(lessonFolder)
-	assertPageShows(t, strings.TrimSuffix(stdout.String(), "\n"))
-}
-
-func TestBuiltWithRaceMatchesTheBuild(t *testing.T) {
-	if got := builtWithRace(); got != raceBuild {
-		t.Errorf("builtWithRace() = %t, want %t", got, raceBuild)
-	}
-}
-
-// TestCountOlderThan is the test to run with -race: its goroutines are the
-// ones the race detector watches.
-func TestCountOlderThan(t *testing.T) {
-	db, err := sql.Open("sqlite3", fileURI(newUsersDB(t, guideUsers...))+"?mode=rw")
+// raceBuild reports whether go test built this test binary with -race, as
+// the go command reads it from the binary, apart from the code of
+// builtWithRace.
+func raceBuild(t *testing.T) bool {
+	t.Helper()
+	binary, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { db.Close(); assertNothingOpen(t, db) }()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	type result struct {
-		counts []count
-		err    error
+	out, err := exec.Command("go", "version", "-m", binary).Output()
+	if err != nil {
+		t.Fatalf("go version -m: %v", err)
 	}
-	done := make(chan result, 1)
-	go func() {
-		counts, err := countOlderThan(ctx, db, ages)
-		done <- result{counts, err}
+	return strings.Contains(string(out), "\tbuild\t-race=true\n")
+}
+
+func TestBuiltWithRaceMatchesTheBuild(t *testing.T) {
+	if got, want := builtWithRace(), raceBuild(t); got != want {
+		t.Errorf("builtWithRace() = %t, but go version -m says -race=%t", got, want)
+	}
+}
+
+func TestPageShowsTheRun(t *testing.T) {
+	// The page shows both: what the lesson logs when go test builds it
+	// with -race and without.
+	workbooktest.AssertPageShowsTheRun(t, run, "debugging.log")
+}
+
+// olderThan lists, for each of workbooktest.UsersTables by its name, the
+// number of users older than 20, 30, 40 and 50. A NULL age is older than
+// nothing, as in SQL.
+var olderThan = map[string][4]int{
+	"the guide's": {3, 1, 1, 0},
+	"extra columns, a TIMESTAMP and a BOOLEAN": {3, 2, 2, 1},
+	"DATE and DATETIME columns and a TEXT key": {3, 2, 2, 0},
+	"another column order":                     {2, 1, 1, 0},
+	"NULLs":                                    {2, 1, 1, 0},
+	"quotes, escapes and other scripts":        {4, 3, 1, 0},
+	"REAL ages, the int64 limits and BLOBs":    {4, 2, 2, 0},
+	"one column":                               {1, 0, 0, 0},
+	"a view":                                   {2, 1, 1, 0},
+	"no rows":                                  {0, 0, 0, 0},
+}
+
+// TestEveryUsersTable runs the lesson on the users tables that learners
+// make: every one has an age column, all the lesson needs.
+func TestEveryUsersTable(t *testing.T) {
+	workbooktest.OnEveryUsersTable(t, olderThan, assertCounts)
+	t.Run("a text key, no id", func(t *testing.T) {
+		assertCounts(t, workbooktest.NewUsersDB(t,
+			`CREATE TABLE users (user_id TEXT PRIMARY KEY, age INTEGER, email TEXT, name TEXT)`,
+			`INSERT INTO users VALUES ('u-1', 30, 'alice@example.com', 'Alice'), ('u-2', 41, NULL, NULL), ('u-3', 55, 'eve@example.com', 'Eve')`),
+			[4]int{3, 2, 2, 1})
+	})
+}
+
+// assertCounts runs the lesson on the database at path and checks that it
+// printed the counts of users older than 20, 30, 40 and 50, and logged what
+// the page shows.
+func assertCounts(t *testing.T, path string, counts [4]int) {
+	t.Helper()
+	got := workbooktest.RunLessonAndCheckClosed(t, run, "debugging.log", path)
+	if got.Err != nil {
+		t.Fatal(got.Err)
+	}
+	want := fmt.Sprintf("Users older than 20: %d\nUsers older than 30: %d\nUsers older than 40: %d\nUsers older than 50: %d\n"+
+		"Look for data races with: go test -race ./extras/debug-race\n", counts[0], counts[1], counts[2], counts[3])
+	if got.Stdout != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", got.Stdout, want)
+	}
+	workbooktest.AssertLogged(t, got, "INFO - Opened connection to "+path,
+		fmt.Sprintf("INFO - Built with the race detector: %t", raceBuild(t)))
+}
+
+// TestCountOlderThan is the test to run with -race: its goroutines are the
+// ones the race detector watches. It has no timer of its own: if the
+// goroutines never finish, go test's -timeout stops it and prints where
+// each goroutine waits.
+func TestCountOlderThan(t *testing.T) {
+	db, err := sql.Open("sqlite3", dbfile.URI(workbooktest.NewUsersDB(t, workbooktest.GuideUsers...))+"?mode=rw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		db.Close()
+		workbooktest.AssertNothingOpen(t, db)
 	}()
-	select {
-	case r := <-done:
-		want := []count{{20, 3}, {30, 1}, {40, 1}, {50, 0}}
-		if r.err != nil || !slices.Equal(r.counts, want) {
-			t.Errorf("countOlderThan = %v, %v; want %v", r.counts, r.err, want)
-		}
-	case <-ctx.Done():
-		t.Fatal("countOlderThan did not return within 10 s: its goroutines are stuck")
+	counts, err := countOlderThan(context.Background(), db, ages)
+	want := []count{{20, 3}, {30, 1}, {40, 1}, {50, 0}}
+	if err != nil || !slices.Equal(counts, want) {
+		t.Errorf("countOlderThan = %v, %v; want %v", counts, err, want)
 	}
 }
 
-func TestFailures(t *testing.T) {
-	dir := t.TempDir()
-	for _, tc := range []struct{ name, path, want string }{
-		{"no such file", filepath.Join(dir, "missing.db"), "there is no such file; create it with: go run ./00-setup"},
-		{"no age column", newUsersDB(t, "CREATE TABLE users (id INTEGER, name TEXT)"), "has no age column: its columns are id, name"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Chdir(t.TempDir())
-			var stdout, stderr bytes.Buffer
-			err := run(context.Background(), tc.path, &stdout, &stderr)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
-				t.Errorf("run error = %v, want one line with %q", err, tc.want)
-			}
-			if strings.Contains(stderr.String(), "Opened") != (tc.name != "no such file") {
-				t.Errorf("log = %q: Opened only once PingContext succeeded", stderr.String())
-			}
-			if entries, _ := os.ReadDir(dir); stdout.Len() != 0 || len(entries) != 0 {
-				t.Errorf("printed %q and left %d entries in %s, want nothing", stdout.String(), len(entries), dir)
-			}
-		})
-	}
+// TestBadDatabasesFailWithAdvice: the lesson fails with one line that says
+// what to do, prints nothing and creates nothing (mode=rw), and logs
+// "Opened" only where PingContext succeeded.
+func TestBadDatabasesFailWithAdvice(t *testing.T) {
+	noAge := workbooktest.BadDatabase{Name: "no age column", Make: func(t *testing.T) string {
+		return workbooktest.NewUsersDB(t, `CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)`)
+	}, Advice: "has no age column: its columns are id, name"}
+	workbooktest.AssertRefusesBadDatabases(t, run, "debugging.log", func(path string) []string {
+		return []string{"INFO - Opened connection to " + path, fmt.Sprintf("INFO - Built with the race detector: %t", raceBuild(t))}
+	}, noAge)
 }
 
-// The page's "Try it" experiments.
+// The page's "Try it" experiments. The two that run go test -race build
+// the lesson, and SQLite's C code with it, with the race detector: the
+// first time, that alone takes minutes on a slow machine. So they run only
+// with go test -tags experiments, and wait for as long as the test may
+// run (go test -timeout).
 
 func TestExperimentNoLock(t *testing.T) {
-	t.Chdir(lessonFolder)
-	runExperiment(t, experiment{
-		file: "main.go", old: "\tr.mu.Lock()\n\tdefer r.mu.Unlock()\n", new: "",
-		command: "go test -race -run TestCountOlderThan ./extras/debug-race",
-		want:    []string{"WARNING: DATA RACE", "race detected during execution of test"}, fails: true,
+	t.Log("go test -race compiles SQLite again the first time: minutes on a slow machine")
+	workbooktest.RunExperiment(t, workbooktest.Experiment{
+		File: "main.go", Old: "\tr.mu.Lock()\n\tdefer r.mu.Unlock()\n", New: "",
+		Command: "go test -race -run TestCountOlderThan ./extras/debug-race",
+		Want:    []string{"WARNING: DATA RACE", "race detected during execution of test"}, Fails: true,
 	})
 }
 
 func TestExperimentNoUnlock(t *testing.T) {
-	t.Chdir(lessonFolder)
-	runExperiment(t, experiment{
-		file: "main.go", old: "\tdefer r.mu.Unlock()\n", new: "",
-		command: "go test -run TestCountOlderThan ./extras/debug-race",
-		want:    []string{"countOlderThan did not return within 10 s: its goroutines are stuck"}, fails: true,
+	workbooktest.RunExperiment(t, workbooktest.Experiment{
+		File: "main.go", Old: "\tdefer r.mu.Unlock()\n", New: "",
+		Command: "go test -timeout 10s -run TestCountOlderThan ./extras/debug-race",
+		Want:    []string{"panic: test timed out after 10s", "sync.(*Mutex).Lock", "debug-race.(*results).add"}, Fails: true,
 	})
 }
 
 func TestExperimentReadBeforeWait(t *testing.T) {
-	t.Chdir(lessonFolder)
-	runExperiment(t, experiment{
-		file:    "main.go",
-		old:     "\twg.Wait()\n\tslices.SortFunc(r.counts, func(a, b count) int { return a.age - b.age })\n",
-		new:     "\tslices.SortFunc(r.counts, func(a, b count) int { return a.age - b.age })\n\twg.Wait()\n",
-		command: "go test -race -run TestCountOlderThan ./extras/debug-race",
-		want:    []string{"WARNING: DATA RACE"}, fails: true,
+	t.Log("go test -race compiles SQLite again the first time: minutes on a slow machine")
+	workbooktest.RunExperiment(t, workbooktest.Experiment{
+		File:    "main.go",
+		Old:     "\twg.Wait()\n\tslices.SortFunc(r.counts, func(a, b count) int { return a.age - b.age })\n",
+		New:     "\tslices.SortFunc(r.counts, func(a, b count) int { return a.age - b.age })\n\twg.Wait()\n",
+		Command: "go test -race -run TestCountOlderThan ./extras/debug-race",
+		Want:    []string{"WARNING: DATA RACE"}, Fails: true,
 	})
-}
-
-// TestMain runs the tests and the example in a new folder holding the
-// guide's users.db, as a learner's folder would, so that the log file lands
-// there and not in the source tree.
-func TestMain(m *testing.M) { os.Exit(runInScratchFolder(m)) }
-
-// pageCitations are the lines of main.go that README.md cites by number.
-var pageCitations = []citation{
-	{"`countOlderThan` (main.go lines 77 to 92)", 77, "func countOlderThan("},
-	{"`countOlderThan` (main.go lines 77 to 92)", 92, "}"},
-	{"`wg.Go(func() {` (line 81)", 81, "wg.Go(func() {"},
-	{"`r.mu.Lock()` and `defer r.mu.Unlock()` (lines 103 and 104)", 103, "r.mu.Lock()"},
-	{"`r.mu.Lock()` and `defer r.mu.Unlock()` (lines 103 and 104)", 104, "defer r.mu.Unlock()"},
-	{"`wg.Wait()` (line 89)", 89, "wg.Wait()"},
 }

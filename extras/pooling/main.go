@@ -1,24 +1,27 @@
-//go:build cgo
-
-// Extra pooling is section 5.3 of the guide: connection pooling.
+// Extra pooling is section 5.3 of the guide, connection pooling, in Go.
 //
 // The guide's async_pooled_query opens a connection with
-// "async with aiosqlite.connect(...)" on every call and closes it at the end,
-// so nothing is pooled: a hundred calls open the file a hundred times. In Go
-// the pool is built in. A *sql.DB is not one connection but a pool of them,
-// safe for many goroutines at once: open it once, keep it, and each query
-// borrows a connection and gives it back.
+// "async with aiosqlite.connect(...)" on every call and closes it at the
+// end: despite its name nothing is pooled, and a hundred calls open the
+// file a hundred times. In Go the pool comes with database/sql. A *sql.DB is
+// not one connection but a pool of them, safe for many goroutines at once:
+// open it once, keep it, and each query borrows a connection and gives it
+// back.
 //
-//	db, err := sql.Open("sqlite3", fileURI(path)+"?mode=rw&_busy_timeout=5000")
+//	db, err := sql.Open("sqlite3", dbfile.URI(path)+"?mode=rw&_busy_timeout=5000")
+//	...
 //	defer db.Close()      // closes the pool and every connection in it
 //	db.SetMaxOpenConns(4) // a fifth query at once waits for a free connection
 //	db.SetMaxIdleConns(4) // keep all four for the next queries (the default keeps 2)
 //
-// One row comes back with QueryRowContext(...).Scan; when there is none,
-// Scan returns sql.ErrNoRows where Python's fetchone() returns None. A
-// column that may hold NULL scans into sql.Null[T] (or a *T): Python's None
-// is Valid == false (or a nil pointer).
-// What the pool saves per query: go test -run '^$' -bench . ./extras/pooling
+// One row comes back with QueryRowContext(...).Scan. When no row matches,
+// Scan returns sql.ErrNoRows where Python's fetchone() returns None, and
+// findUser turns it into an error of its own, errNoSuchUser, which callers
+// look for with errors.Is. A column that may hold NULL scans into
+// sql.Null[T]: Python's None is Valid == false.
+//
+// The lesson reads two columns of the users table, name and email, which
+// may have any type and hold NULLs; other columns do not matter.
 package main
 
 import (
@@ -30,18 +33,39 @@ import (
 	"io"
 	"slices"
 	"sync"
+
+	"workbook/internal/dbfile"
+	"workbook/internal/guidelog"
+	"workbook/internal/lesson"
+	"workbook/internal/pyrow"
 )
+
+// main runs the lesson as a program: lesson.Main reads -db, turns Ctrl-C
+// into a cancelled ctx, and prints run's error as one line.
+func main() { lesson.Main("extras/pooling", run) }
 
 // More goroutines look users up at once than the pool has connections, so
-// some of them wait for a connection. Each user is looked up rounds times.
+// some of them wait for one. Each of the first usersToLookUp users (by
+// email) is looked up rounds times.
 const (
-	maxOpenConns = 4
-	goroutines   = 10
-	rounds       = 10
+	maxOpenConns  = 4
+	goroutines    = 10
+	usersToLookUp = 10
+	rounds        = 10
 )
 
+// usersColumns are the columns of users that the lesson's queries name,
+// for dbfile.Explain to look for when a query fails.
+var usersColumns = []string{"name", "email"}
+
+// nobody is an email address that no user of the guide's table has.
+const nobody = "nobody@example.com"
+
+// run looks the same users up through one pool, then with a new pool for
+// each lookup, as the guide's async_pooled_query does, and prints what it
+// found.
 func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
-	logger, closeLog := newLogger(stderr, "async.log")
+	logger, closeLog := guidelog.New(stderr, "async.log")
 	defer closeLog()
 
 	db, err := openPool(ctx, dbPath)
@@ -52,34 +76,40 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
 	defer db.Close()
 	logger.Info("Opened connection pool to " + dbPath)
 
-	ids, err := userIDs(ctx, db)
+	emails, err := userEmails(ctx, db, usersToLookUp)
 	if err != nil {
-		return advise(ctx, db, dbPath, err, "id")
+		return dbfile.Explain(ctx, db, dbPath, err, usersColumns...)
 	}
-	if setup, where := goRun("00-setup"); len(ids) == 0 {
-		return fmt.Errorf("the users table in %s has no rows: add the guide's users with %s -db %s%s", dbPath, setup, dbPath, where)
-	}
-	// The same lookups twice: through the one pool, then as the guide does.
-	lookups := slices.Repeat(ids, rounds)
-	pooled, err := lookUpAll(lookups, func(id int64) (*User, error) { return findUser(ctx, db, id) })
+	lookups := slices.Repeat(emails, rounds)
+	pooled, err := lookUpAll(lookups, func(email string) (User, error) {
+		return findUser(ctx, db, email)
+	})
 	if err != nil {
-		return advise(ctx, db, dbPath, err, "id", "name", "email", "age")
+		return dbfile.Explain(ctx, db, dbPath, err, usersColumns...)
 	}
-	fmt.Fprintf(stdout, "One pool: %d lookups from %d goroutines at once, through at most %d connections (SetMaxOpenConns)\n"+
-		"  connections closed and opened again: %d (SetMaxIdleConns)\n", len(lookups), goroutines, maxOpenConns, db.Stats().MaxIdleClosed)
-	if _, err := lookUpAll(lookups, func(id int64) (*User, error) { return findUserNewPool(ctx, dbPath, id) }); err != nil {
+	fmt.Fprintf(stdout, "One pool: %d lookups from %d goroutines at once, through at most %d connections (SetMaxOpenConns)\n",
+		len(lookups), goroutines, maxOpenConns)
+	fmt.Fprintf(stdout, "  connections closed and opened again: %d (SetMaxIdleConns)\n", db.Stats().MaxIdleClosed)
+
+	_, err = lookUpAll(lookups, func(email string) (User, error) {
+		return findUserNewPool(ctx, dbPath, email)
+	})
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "A new connection per lookup, as async_pooled_query does: %d connections opened and closed\n", len(lookups))
-	for _, u := range pooled[:len(ids)] {
+	for _, u := range pooled[:len(emails)] {
 		fmt.Fprintln(stdout, u)
 	}
-	missing := slices.Max(ids) + 1
-	u, err := findUser(ctx, db, missing)
-	if err != nil {
-		return err
+
+	// errors.Is tells "nobody has this email" from a failed query.
+	_, err = findUser(ctx, db, nobody)
+	switch {
+	case errors.Is(err, errNoSuchUser):
+		fmt.Fprintf(stdout, "%v (Scan returned sql.ErrNoRows; Python's fetchone() returns None)\n", err)
+	case err != nil:
+		return dbfile.Explain(ctx, db, dbPath, err, usersColumns...)
 	}
-	fmt.Fprintf(stdout, "User %d: %v (Scan returned sql.ErrNoRows; Python's fetchone() returns None)\n", missing, u)
 	return nil
 }
 
@@ -87,91 +117,101 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
 // there: sql.Open connects to nothing. mode=rw never creates a file, and
 // 5000 ms is the driver's busy timeout anyway, written here to be seen.
 func openPool(ctx context.Context, dbPath string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite3", fileURI(dbPath)+"?mode=rw&_busy_timeout=5000")
+	db, err := sql.Open("sqlite3", dbfile.URI(dbPath)+"?mode=rw&_busy_timeout=5000")
 	if err != nil {
 		return nil, err
 	}
 	db.SetMaxOpenConns(maxOpenConns)
-	// Keep fewer idle than open, and a connection given back beyond that
-	// number is closed, and opened again by a later query (MaxIdleClosed).
+	// The pool keeps at most this many connections idle; one given back
+	// beyond that number is closed, and a later query opens it again
+	// (db.Stats().MaxIdleClosed counts those).
 	db.SetMaxIdleConns(maxOpenConns)
 	if err := db.PingContext(ctx); err != nil {
-		return nil, errors.Join(advise(ctx, db, dbPath, err), db.Close())
+		return nil, errors.Join(dbfile.Explain(ctx, db, dbPath, err), db.Close())
 	}
 	return db, nil
 }
 
-// userIDs reads every user's id, in the order SELECT * FROM users gives.
-func userIDs(ctx context.Context, db *sql.DB) ([]int64, error) {
-	rows, err := db.QueryContext(ctx, "SELECT id FROM users")
+// userEmails reads the first n emails of users, sorted as SQLite sorts
+// text. A user whose email is NULL cannot be looked up by it, and is left
+// out.
+func userEmails(ctx context.Context, db *sql.DB, n int) ([]string, error) {
+	rows, err := db.QueryContext(ctx, "SELECT email FROM users WHERE email IS NOT NULL ORDER BY email LIMIT ?", n)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var ids []int64
+	var emails []string
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var email string
+		if err := rows.Scan(&email); err != nil {
 			return nil, err
 		}
-		ids = append(ids, id)
+		emails = append(emails, email)
 	}
-	return ids, rows.Err()
+	return emails, rows.Err()
 }
 
-// User is one row of users. Age may be NULL, so it is a sql.Null[int64].
+// User is what findUser reads of one user. The name may be NULL, so it is
+// a sql.Null[string]; the email is the one looked up, never NULL.
 type User struct {
-	ID          int64
-	Name, Email string
-	Age         sql.Null[int64]
+	Name  sql.Null[string]
+	Email string
 }
 
-// String prints the user as Python prints the row's tuple: None for NULL.
+// String writes the user as Python prints the tuple of its two values,
+// with None for a NULL name.
 func (u User) String() string {
-	var age any // nil, which prints as None
-	if u.Age.Valid {
-		age = u.Age.V
+	var name any // nil, which prints as None
+	if u.Name.Valid {
+		name = u.Name.V
 	}
-	return pyRow{u.ID, u.Name, u.Email, age}.String()
+	return pyrow.Row{name, u.Email}.String()
 }
 
-// findUser looks one user up and returns nil when there is none, as
-// cursor.fetchone() returns None. QueryRowContext borrows a connection from
-// the pool, and Scan gives it back.
-func findUser(ctx context.Context, db *sql.DB, id int64) (*User, error) {
+// errNoSuchUser is findUser's error when no user has the email. It is a
+// sentinel: findUser wraps it with %w, and callers look for it with
+// errors.Is.
+var errNoSuchUser = errors.New("no such user")
+
+// findUser reads the user whose email is email. QueryRowContext borrows a
+// connection from the pool, and Scan gives it back.
+func findUser(ctx context.Context, db *sql.DB, email string) (User, error) {
 	var u User
-	err := db.QueryRowContext(ctx, "SELECT id, name, email, age FROM users WHERE id = ?", id).
-		Scan(&u.ID, &u.Name, &u.Email, &u.Age)
+	err := db.QueryRowContext(ctx, "SELECT name, email FROM users WHERE email = ?", email).
+		Scan(&u.Name, &u.Email)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return User{}, fmt.Errorf("%w with the email %q", errNoSuchUser, email)
 	}
 	if err != nil {
-		return nil, err
+		return User{}, err
 	}
-	return &u, nil
+	return u, nil
 }
 
 // findUserNewPool is the guide's async_pooled_query in Go: a new pool, and
 // so a new connection, for every lookup, closed when the lookup ends.
-func findUserNewPool(ctx context.Context, dbPath string, id int64) (*User, error) {
+func findUserNewPool(ctx context.Context, dbPath, email string) (User, error) {
 	db, err := openPool(ctx, dbPath)
 	if err != nil {
-		return nil, err
+		return User{}, err
 	}
 	defer db.Close()
-	return findUser(ctx, db, id)
+	return findUser(ctx, db, email)
 }
 
-// lookUpAll looks every id up from goroutines that run at once. Each one
-// writes only its own elements of users and errs, so they need no lock.
-func lookUpAll(ids []int64, find func(id int64) (*User, error)) ([]*User, error) {
-	users := make([]*User, len(ids))
-	errs := make([]error, len(ids))
+// lookUpAll looks every email up from goroutines that run at once, and
+// returns the users in the order of emails, or the first error. Each
+// goroutine writes only its own elements of users and errs, so they need
+// no lock.
+func lookUpAll(emails []string, find func(email string) (User, error)) ([]User, error) {
+	users := make([]User, len(emails))
+	errs := make([]error, len(emails))
 	var wg sync.WaitGroup
 	for g := range goroutines {
 		wg.Go(func() {
-			for i := g; i < len(ids); i += goroutines {
-				users[i], errs[i] = find(ids[i])
+			for i := g; i < len(emails); i += goroutines {
+				users[i], errs[i] = find(emails[i])
 			}
 		})
 	}

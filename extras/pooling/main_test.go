@@ -1,9 +1,6 @@
-//go:build cgo
-
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -15,8 +12,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"workbook/internal/workbooktest"
 )
+
+func TestMain(m *testing.M) { os.Exit(workbooktest.RunInScratchFolder(m)) }
 
 // The lesson on the guide's users.db, which TestMain made in the folder
 // where the tests run. The log line goes to stderr, discarded here.
@@ -28,59 +28,156 @@ func Example() {
 	// One pool: 30 lookups from 10 goroutines at once, through at most 4 connections (SetMaxOpenConns)
 	//   connections closed and opened again: 0 (SetMaxIdleConns)
 	// A new connection per lookup, as async_pooled_query does: 30 connections opened and closed
-	// (1, 'Alice Smith', 'alice.smith@example.com', 30)
-	// (2, 'Bob Johnson', 'bob.johnson@example.com', 45)
-	// (3, 'Charlie Brown', 'charlie.brown@example.com', 25)
-	// User 4: <nil> (Scan returned sql.ErrNoRows; Python's fetchone() returns None)
+	// ('Alice Smith', 'alice.smith@example.com')
+	// ('Bob Johnson', 'bob.johnson@example.com')
+	// ('Charlie Brown', 'charlie.brown@example.com')
+	// no such user with the email "nobody@example.com" (Scan returned sql.ErrNoRows; Python's fetchone() returns None)
 }
 
-// nullableUsers is a users table as a learner may have made it: age may be
-// NULL, and one user's is. The page shows the same SQL.
-var nullableUsers = []string{
-	`CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL, age INTEGER)`,
-	`INSERT INTO users (name, email, age) VALUES ('Alice Smith', 'alice.smith@example.com', 30), ('Dana White', 'dana.white@example.com', NULL)`,
+// learnersUsers is a users table as a learner made it: a text key and no
+// id column, the columns in another order, a NULL name and a NULL email.
+// The page shows the same SQL.
+var learnersUsers = []string{
+	`CREATE TABLE users (user_id TEXT PRIMARY KEY, age INTEGER, email TEXT, name TEXT)`,
+	`INSERT INTO users VALUES ('u-1', 30, 'alice@example.com', 'Alice Smith'), ('u-2', 41, 'dana@example.com', NULL), ('u-3', 25, NULL, 'Eve')`,
 }
 
-// runLesson runs the lesson on path in a folder of its own (for the log
-// file) and returns what it printed; it fails the test on an error.
-func runLesson(t *testing.T, path string) (stdout, stderr string) {
+// wantOutput is what run prints when it found users, each printed as
+// Python prints a tuple, and looked each up rounds times.
+func wantOutput(users ...string) string {
+	lookups := len(users) * rounds
+	var b strings.Builder
+	fmt.Fprintf(&b, "One pool: %d lookups from 10 goroutines at once, through at most 4 connections (SetMaxOpenConns)\n", lookups)
+	fmt.Fprintf(&b, "  connections closed and opened again: 0 (SetMaxIdleConns)\n")
+	fmt.Fprintf(&b, "A new connection per lookup, as async_pooled_query does: %d connections opened and closed\n", lookups)
+	for _, u := range users {
+		fmt.Fprintln(&b, u)
+	}
+	fmt.Fprintln(&b, `no such user with the email "nobody@example.com" (Scan returned sql.ErrNoRows; Python's fetchone() returns None)`)
+	return b.String()
+}
+
+// finds is what the lesson does on a users table: find users, or stop
+// with advice.
+type finds struct {
+	users  []string
+	advice string
+}
+
+// found lists, for each of workbooktest.UsersTables by its name, the users
+// the lesson finds in it, or where it has no name or email column, the
+// advice it stops with.
+var found = map[string]finds{
+	"the guide's": {users: []string{
+		"('Alice Smith', 'alice.smith@example.com')",
+		"('Bob Johnson', 'bob.johnson@example.com')",
+		"('Charlie Brown', 'charlie.brown@example.com')"}},
+	"extra columns, a TIMESTAMP and a BOOLEAN": {users: []string{
+		"('Alice Smith', 'alice@example.com')", "('Bob Johnson', 'bob@example.com')",
+		"('Dana', 'dana@example.com')", "('Young', 'young@example.com')"}},
+	"DATE and DATETIME columns and a TEXT key": {advice: "has no name column: its columns are user_id, age, born, seen, active"},
+	"another column order":                     {users: []string{"('Alice Smith', 'alice@example.com')", "('Bob Johnson', 'bob@example.com')"}},
+	// Alice's email is NULL: she cannot be looked up by it.
+	"NULLs": {users: []string{"('Bob Johnson', 'bob@example.com')", "(None, 'ghost@example.com')"}},
+	// The emails sort by their bytes: ' before f, and 日 after every letter
+	// of ASCII.
+	"quotes, escapes and other scripts": {users: []string{
+		`('Say "hi"', 'both\'"@example.com')`,
+		`("Finn O'Brien", 'finn@example.com')`,
+		`('back\\slash\ttab\nnl\r\x01\x7f', 'zoë@exämple.com')`,
+		`('🙂 \xa0\xad\u2028', '日本')`}},
+	"REAL ages, the int64 limits and BLOBs": {advice: "has no email column: its columns are id, name, age, balance, avatar"},
+	"one column":                            {advice: "has no name column: its columns are age"},
+	"a view":                                {advice: "has no email column: its columns are id, name, age, senior"},
+	"no rows":                               {advice: "has no name column: its columns are id, age"},
+}
+
+// TestEveryUsersTableWithNameAndEmail runs the lesson on the users tables
+// that learners make: it reads any table with a name and an email column,
+// and stops with advice on one without.
+func TestEveryUsersTableWithNameAndEmail(t *testing.T) {
+	workbooktest.OnEveryUsersTable(t, found, func(t *testing.T, path string, want finds) {
+		if want.advice != "" {
+			got := workbooktest.RunLessonOnABadDatabase(t, run, "async.log", path, want.advice)
+			workbooktest.AssertLogged(t, got, "INFO - Opened connection pool to "+path)
+			return
+		}
+		assertFinds(t, path, want.users...)
+	})
+}
+
+// assertFinds runs the lesson on the database at path and checks that it
+// found users, each the number of rounds times, and logged that it opened
+// the pool.
+func assertFinds(t *testing.T, path string, users ...string) {
 	t.Helper()
-	t.Chdir(t.TempDir())
-	var out, errOut bytes.Buffer
-	if err := run(context.Background(), path, &out, &errOut); err != nil {
-		t.Fatalf("run: %v", err)
+	got := workbooktest.RunLessonAndCheckClosed(t, run, "async.log", path)
+	if got.Err != nil {
+		t.Fatal(got.Err)
 	}
-	return out.String(), errOut.String()
+	if want := wantOutput(users...); got.Stdout != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", got.Stdout, want)
+	}
+	workbooktest.AssertLogged(t, got, "INFO - Opened connection pool to "+path)
 }
 
-func TestANullAgePrintsAsNone(t *testing.T) {
-	stdout, _ := runLesson(t, newUsersDB(t, nullableUsers...))
-	want := `One pool: 20 lookups from 10 goroutines at once, through at most 4 connections (SetMaxOpenConns)
-  connections closed and opened again: 0 (SetMaxIdleConns)
-A new connection per lookup, as async_pooled_query does: 20 connections opened and closed
-(1, 'Alice Smith', 'alice.smith@example.com', 30)
-(2, 'Dana White', 'dana.white@example.com', None)
-User 3: <nil> (Scan returned sql.ErrNoRows; Python's fetchone() returns None)
-`
-	if stdout != want {
-		t.Errorf("stdout:\n%s\nwant:\n%s", stdout, want)
-	}
-}
-
-func TestPageShowsTheOutput(t *testing.T) {
-	for name, setup := range map[string][]string{"guide": guideUsers, "nullable": nullableUsers} {
-		t.Run(name, func(t *testing.T) {
-			stdout, stderr := runLesson(t, newUsersDB(t, setup...))
-			t.Chdir(lessonFolder)
-			assertPageShows(t, strings.TrimSuffix(stdout, "\n"))
-			if got := logMessages(t, stderr); len(got) != 1 || !strings.HasPrefix(got[0], "INFO - Opened connection pool to ") {
-				t.Errorf("log = %q, want the one Opened line", got)
-			}
+// TestMoreUsersTables runs the lesson on more tables that learners make.
+func TestMoreUsersTables(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup []string
+		users []string
+	}{
+		{"a text key, no id, NULLs", learnersUsers, []string{"('Alice Smith', 'alice@example.com')", "(None, 'dana@example.com')"}},
+		// Scan turns a number or a BLOB into the text of a string.
+		{"columns without a type", []string{
+			`CREATE TABLE users (name, email)`,
+			`INSERT INTO users VALUES (42, 'answer@example.com'), (x'00', 'blob@example.com')`,
+		}, []string{"('42', 'answer@example.com')", "('\\x00', 'blob@example.com')"}},
+		{"only the two columns, no rows", []string{`CREATE TABLE users (email TEXT, name TEXT)`}, nil},
+		// Emails sort as text: user10@ comes before user1@.
+		{"more users than it looks up", workbooktest.ManyUsers(12), []string{
+			"('User 10', 'user10@example.com')", "('User 11', 'user11@example.com')", "('User 12', 'user12@example.com')",
+			"('User 1', 'user1@example.com')", "('User 2', 'user2@example.com')", "('User 3', 'user3@example.com')",
+			"('User 4', 'user4@example.com')", "('User 5', 'user5@example.com')", "('User 6', 'user6@example.com')",
+			"('User 7', 'user7@example.com')"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assertFinds(t, workbooktest.NewUsersDB(t, tc.setup...), tc.users...)
 		})
 	}
-	t.Chdir(lessonFolder)
-	for _, stmt := range nullableUsers {
-		assertPageShows(t, stmt)
+}
+
+func TestPageShowsTheRun(t *testing.T) {
+	workbooktest.AssertPageShowsTheRun(t, run, "async.log")
+	// The page's own users table.
+	got := workbooktest.RunLesson(t, run, "async.log", workbooktest.NewUsersDB(t, learnersUsers...))
+	if got.Err != nil {
+		t.Fatal(got.Err)
+	}
+	workbooktest.AssertPageShows(t, got.Stdout)
+	for _, stmt := range learnersUsers {
+		workbooktest.AssertPageShows(t, stmt)
+	}
+}
+
+// TestBadDatabasesFailWithAdvice: the lesson fails with one line that says
+// what to do, prints nothing and creates nothing (mode=rw), and logs
+// "Opened" only where PingContext succeeded.
+func TestBadDatabasesFailWithAdvice(t *testing.T) {
+	workbooktest.AssertRefusesBadDatabases(t, run, "async.log", func(path string) []string {
+		return []string{"INFO - Opened connection pool to " + path}
+	})
+}
+
+func TestACanceledContextStopsTheLesson(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	t.Chdir(t.TempDir())
+	var stdout strings.Builder
+	err := run(ctx, workbooktest.NewUsersDB(t, workbooktest.GuideUsers...), &stdout, io.Discard)
+	if !errors.Is(err, context.Canceled) || stdout.Len() != 0 {
+		t.Errorf("run = %v, printed %q; want context.Canceled and nothing printed", err, stdout.String())
 	}
 }
 
@@ -96,51 +193,52 @@ func openTestPool(tb testing.TB, path string) *sql.DB {
 		if err := db.Close(); err != nil {
 			tb.Error(err)
 		}
-		assertNothingOpen(tb, db)
+		workbooktest.AssertNothingOpen(tb, db)
 	})
 	return db
 }
 
-// holdConnections takes n connections of db at once from goroutines of
-// their own, waits until want of them are in use and the others wait, then
-// gives them all back. It fails within seconds if the pool never gets there.
+// holdConnections asks db for n connections at once, from goroutines of
+// their own, and checks that want of them get one while the others wait;
+// then it gives them all back. It stops waiting as soon as more than want
+// are in use.
 func holdConnections(t *testing.T, db *sql.DB, n, want int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := workbooktest.Context(t)
 	release := make(chan struct{})
 	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(release)
 	for range n {
 		wg.Go(func() {
 			conn, err := db.Conn(ctx)
 			if err != nil {
-				return // the deadline: the test fails below
+				return // the test's time ran out, and WaitFor says so
 			}
 			<-release
 			conn.Close()
 		})
 	}
-	for s := db.Stats(); s.InUse != want || s.WaitCount != int64(n-want); s = db.Stats() {
-		if ctx.Err() != nil || s.InUse > want {
-			t.Errorf("the pool never had %d in use and %d waiting: InUse=%d OpenConnections=%d WaitCount=%d",
-				want, n-want, s.InUse, s.OpenConnections, s.WaitCount)
-			break
-		}
-		time.Sleep(time.Millisecond)
+	var s sql.DBStats
+	workbooktest.WaitFor(t, fmt.Sprintf("%d connections in use and %d waiting", want, n-want), func() bool {
+		s = db.Stats()
+		return s.InUse > want || s.InUse == want && s.WaitCount == int64(n-want)
+	})
+	if s.InUse != want {
+		t.Errorf("the pool never had %d in use and %d waiting: InUse=%d OpenConnections=%d WaitCount=%d",
+			want, n-want, s.InUse, s.OpenConnections, s.WaitCount)
 	}
-	close(release)
-	wg.Wait()
 }
 
 func TestThePoolOpensAtMostMaxOpenConns(t *testing.T) {
-	db := openTestPool(t, newUsersDB(t, guideUsers...))
+	db := openTestPool(t, workbooktest.NewUsersDB(t, workbooktest.GuideUsers...))
 	// The ten goroutines each ask for a connection: four get one, and six
 	// wait until they are given back.
 	holdConnections(t, db, goroutines, maxOpenConns)
 }
 
 func TestIdleConnectionsAreKept(t *testing.T) {
-	db := openTestPool(t, newUsersDB(t, guideUsers...))
+	db := openTestPool(t, workbooktest.NewUsersDB(t, workbooktest.GuideUsers...))
 	// Four connections in use at once, then all four given back.
 	holdConnections(t, db, maxOpenConns, maxOpenConns)
 	if s := db.Stats(); s.MaxIdleClosed != 0 || s.Idle != maxOpenConns {
@@ -149,143 +247,65 @@ func TestIdleConnectionsAreKept(t *testing.T) {
 	}
 }
 
-// openFiles counts the file descriptors of this process open on path or
-// its journal. The garbage collector is off meanwhile, so that it cannot
+// TestEachLookupClosesItsPool counts the files this process has open on
+// the database. The garbage collector is off meanwhile, so that it cannot
 // close a forgotten connection behind the test's back.
-func openFiles(t *testing.T, path string) int {
-	t.Helper()
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skip("no /proc/self/fd on this system")
-	}
-	n := 0
-	for _, e := range entries {
-		target, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name()))
-		if err == nil && strings.HasPrefix(target, path) {
-			n++
-		}
-	}
-	return n
-}
-
-func TestRunClosesThePool(t *testing.T) {
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	path := newUsersDB(t, guideUsers...)
-	runLesson(t, path)
-	if n := openFiles(t, path); n != 0 {
-		t.Errorf("after run, %d file descriptors are still open on %s: a pool was not closed", n, filepath.Base(path))
-	}
-}
-
 func TestEachLookupClosesItsPool(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	path := newUsersDB(t, guideUsers...)
-	u, err := findUserNewPool(context.Background(), path, 2)
-	if err != nil || u == nil || u.Name != "Bob Johnson" {
+	path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
+	u, err := findUserNewPool(workbooktest.Context(t), path, "bob.johnson@example.com")
+	if err != nil || u.Name.V != "Bob Johnson" {
 		t.Fatalf("findUserNewPool = %v, %v; want Bob Johnson", u, err)
 	}
-	if n := openFiles(t, path); n != 0 {
-		t.Errorf("after one lookup, %d file descriptors are still open on %s: its pool was not closed", n, filepath.Base(path))
+	if open := workbooktest.OpenDescriptors(path); len(open) != 0 {
+		t.Errorf("after one lookup, %d file descriptors are still open on %s: its pool was not closed", len(open), filepath.Base(path))
 	}
 }
 
-func TestNoSuchUserIsNil(t *testing.T) {
-	db := openTestPool(t, newUsersDB(t, guideUsers...))
-	u, err := findUser(context.Background(), db, 4)
-	if u != nil || err != nil {
-		t.Errorf("findUser(4) = %v, %v; want nil, nil, as fetchone() returns None", u, err)
+func TestAMissingUserIsErrNoSuchUser(t *testing.T) {
+	db := openTestPool(t, workbooktest.NewUsersDB(t, workbooktest.GuideUsers...))
+	u, err := findUser(workbooktest.Context(t), db, nobody)
+	if !errors.Is(err, errNoSuchUser) || u != (User{}) {
+		t.Fatalf("findUser(%q) = %v, %v; want an error that errors.Is finds to be errNoSuchUser, where fetchone() returns None", nobody, u, err)
+	}
+	if want := `no such user with the email "nobody@example.com"`; err.Error() != want {
+		t.Errorf("error = %q, want %q", err, want)
 	}
 }
 
-func TestUserIDs(t *testing.T) {
+func TestUserEmails(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		setup []string
-		want  string // the ids, or the error
+		want  string // the emails, or the error
 	}{
-		{"guide's users", guideUsers, "[1 2 3]"},
-		{"no rows", guideUsers[:1], "[]"},
-		// Scan fails on the second row; the rows must still be closed.
-		{"an id that is text", []string{`CREATE TABLE users (id TEXT)`, `INSERT INTO users VALUES ('1'), ('x')`},
-			`sql: Scan error on column index 0, name "id": converting driver.Value type string ("x") to a int64: invalid syntax`},
-		// SQLite fails while it steps through the rows: rows.Next stops
-		// and rows.Err tells why.
-		{"an error while stepping", []string{`CREATE TABLE numbers (n INTEGER)`,
-			`INSERT INTO numbers VALUES (1), (-9223372036854775807 - 1)`,
-			`CREATE VIEW users AS SELECT abs(n) AS id FROM numbers`}, "integer overflow"},
+		{"guide's users", workbooktest.GuideUsers, "[alice.smith@example.com bob.johnson@example.com charlie.brown@example.com]"},
+		{"no rows", workbooktest.GuideUsers[:1], "[]"},
+		{"a NULL email", learnersUsers, "[alice@example.com dana@example.com]"},
+		{"more than it reads", workbooktest.ManyUsers(12), "[user10@example.com user11@example.com user12@example.com]"},
+		{"in alphabetical order", []string{`CREATE TABLE users (email TEXT, name TEXT)`,
+			`INSERT INTO users (email) VALUES ('c@example.com'), ('a@example.com'), ('b@example.com')`},
+			"[a@example.com b@example.com c@example.com]"},
+		// SQLite fails on the second row, after it gave the first: rows.Next
+		// stops, and only rows.Err tells why.
+		{"an error while stepping", []string{`CREATE TABLE numbers (email TEXT PRIMARY KEY, n INTEGER)`,
+			`INSERT INTO numbers VALUES ('a@example.com', 1), ('b@example.com', -9223372036854775807 - 1)`,
+			`CREATE VIEW users AS SELECT email FROM numbers WHERE abs(n) > 0`}, "integer overflow"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			db := openTestPool(t, newUsersDB(t, tc.setup...))
-			ids, err := userIDs(context.Background(), db)
-			got := fmt.Sprint(ids)
+			db := openTestPool(t, workbooktest.NewUsersDB(t, tc.setup...))
+			emails, err := userEmails(workbooktest.Context(t), db, 3)
+			got := fmt.Sprint(emails)
 			if err != nil {
 				got = err.Error()
 			}
 			if got != tc.want {
-				t.Errorf("userIDs = %s, want %s", got, tc.want)
+				t.Errorf("userEmails = %s, want %s", got, tc.want)
 			}
 			if inUse := db.Stats().InUse; inUse != 0 {
-				t.Errorf("%d connection in use after userIDs returned: the rows were not closed", inUse)
+				t.Errorf("%d connection in use after userEmails returned: the rows were not closed", inUse)
 			}
 		})
-	}
-}
-
-func TestFailures(t *testing.T) {
-	dir := t.TempDir()
-	empty := filepath.Join(dir, "empty.db")
-	if err := os.WriteFile(empty, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name, path, want string
-	}{
-		{"no such file", filepath.Join(dir, "missing.db"), "there is no such file; create it with: go run ./00-setup"},
-		{"an empty file", empty, "is an empty file with no tables"},
-		{"no users table", newUsersDB(t, "CREATE TABLE people (id INTEGER)"), "has no users table: its tables are people"},
-		{"no id column", newUsersDB(t, "CREATE TABLE users (user_id TEXT, name TEXT)"), "has no id column: its columns are user_id, name"},
-		{"no age column", newUsersDB(t, "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT)", "INSERT INTO users VALUES (1, 'A', 'a@x')"),
-			"has no age column: its columns are id, name, email"},
-		{"no users", newUsersDB(t, guideUsers[0]), "has no rows: add the guide's users with go run ./00-setup"},
-		{"a name that is NULL", newUsersDB(t, "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT, age INTEGER)", "INSERT INTO users VALUES (1, NULL, 'a@x', 1)"),
-			"converting NULL to string is unsupported"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Chdir(t.TempDir())
-			before, _ := os.ReadDir(dir)
-			var stdout, stderr bytes.Buffer
-			err := run(context.Background(), tc.path, &stdout, &stderr)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
-				t.Errorf("run error = %v, want one line with %q", err, tc.want)
-			}
-			if stdout.Len() != 0 {
-				t.Errorf("stdout = %q, want nothing", stdout.String())
-			}
-			if after, _ := os.ReadDir(dir); len(after) != len(before) {
-				t.Errorf("%s held %d entries, now %d: nothing may be created", dir, len(before), len(after))
-			}
-		})
-	}
-}
-
-func TestOpenedIsLoggedOnlyAfterPing(t *testing.T) {
-	var stderr bytes.Buffer
-	t.Chdir(t.TempDir())
-	err := run(context.Background(), filepath.Join(t.TempDir(), "missing.db"), io.Discard, &stderr)
-	got := logMessages(t, stderr.String())
-	if err == nil || len(got) != 1 || !strings.HasPrefix(got[0], "ERROR - Connection error: cannot open ") {
-		t.Errorf("run = %v, log %q; want one ERROR line and no Opened", err, got)
-	}
-}
-
-func TestACanceledContextStopsTheLesson(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	t.Chdir(t.TempDir())
-	var stdout bytes.Buffer
-	err := run(ctx, newUsersDB(t, guideUsers...), &stdout, io.Discard)
-	if !errors.Is(err, context.Canceled) || stdout.Len() != 0 {
-		t.Errorf("run = %v, printed %q; want context.Canceled and nothing printed", err, stdout.String())
 	}
 }
 
@@ -293,15 +313,15 @@ func TestACanceledContextStopsTheLesson(t *testing.T) {
 // prepared once.
 func BenchmarkPooledQuery(b *testing.B) {
 	ctx := context.Background()
-	db := openTestPool(b, newUsersDB(b, guideUsers...))
-	stmt, err := db.PrepareContext(ctx, "SELECT id, name, email, age FROM users WHERE id = ?")
+	db := openTestPool(b, workbooktest.NewUsersDB(b, workbooktest.GuideUsers...))
+	stmt, err := db.PrepareContext(ctx, "SELECT name, email FROM users WHERE email = ?")
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer stmt.Close()
-	for i := 0; b.Loop(); i++ {
+	for b.Loop() {
 		var u User
-		if err := stmt.QueryRowContext(ctx, i%3+1).Scan(&u.ID, &u.Name, &u.Email, &u.Age); err != nil {
+		if err := stmt.QueryRowContext(ctx, "bob.johnson@example.com").Scan(&u.Name, &u.Email); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -311,10 +331,10 @@ func BenchmarkPooledQuery(b *testing.B) {
 // through one pool, the SQL prepared again each time.
 func BenchmarkPooledQueryNotPrepared(b *testing.B) {
 	ctx := context.Background()
-	db := openTestPool(b, newUsersDB(b, guideUsers...))
-	for i := 0; b.Loop(); i++ {
-		if u, err := findUser(ctx, db, int64(i%3+1)); err != nil || u == nil {
-			b.Fatal(u, err)
+	db := openTestPool(b, workbooktest.NewUsersDB(b, workbooktest.GuideUsers...))
+	for b.Loop() {
+		if _, err := findUser(ctx, db, "bob.johnson@example.com"); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
@@ -323,78 +343,46 @@ func BenchmarkPooledQueryNotPrepared(b *testing.B) {
 // findUserNewPool: open, ping, look up, close, every time.
 func BenchmarkNewConnectionPerQuery(b *testing.B) {
 	ctx := context.Background()
-	path := newUsersDB(b, guideUsers...)
-	for i := 0; b.Loop(); i++ {
-		if u, err := findUserNewPool(ctx, path, int64(i%3+1)); err != nil || u == nil {
-			b.Fatal(u, err)
+	path := workbooktest.NewUsersDB(b, workbooktest.GuideUsers...)
+	for b.Loop() {
+		if _, err := findUserNewPool(ctx, path, "bob.johnson@example.com"); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
 
-// The page's "Try it" experiments. runExperiment reads the page, so each
-// one runs in the lesson's folder.
+// The page's "Try it" experiments.
 
 func TestExperimentIdleConnections(t *testing.T) {
-	t.Chdir(lessonFolder)
-	runExperiment(t, experiment{
-		file: "main.go", old: "\tdb.SetMaxIdleConns(maxOpenConns)\n", new: "",
-		command: "go test -run TestIdleConnectionsAreKept ./extras/pooling",
-		want:    []string{"MaxIdleClosed = 2, Idle = 2; want 0 and 4"}, fails: true,
+	workbooktest.RunExperiment(t, workbooktest.Experiment{
+		File: "main.go", Old: "\tdb.SetMaxIdleConns(maxOpenConns)\n", New: "",
+		Command: "go test -run TestIdleConnectionsAreKept ./extras/pooling",
+		Want:    []string{"MaxIdleClosed = 2, Idle = 2; want 0 and 4"}, Fails: true,
 	})
 }
 
 func TestExperimentMaxOpenConnections(t *testing.T) {
-	t.Chdir(lessonFolder)
-	runExperiment(t, experiment{
-		file: "main.go", old: "\tdb.SetMaxOpenConns(maxOpenConns)\n", new: "",
-		command: "go test -run TestThePoolOpensAtMostMaxOpenConns ./extras/pooling",
-		want:    []string{"the pool never had 4 in use and 6 waiting"}, fails: true,
+	workbooktest.RunExperiment(t, workbooktest.Experiment{
+		File: "main.go", Old: "\tdb.SetMaxOpenConns(maxOpenConns)\n", New: "",
+		Command: "go test -run TestThePoolOpensAtMostMaxOpenConns ./extras/pooling",
+		Want:    []string{"the pool never had 4 in use and 6 waiting"}, Fails: true,
 	})
 }
 
 func TestExperimentClosePool(t *testing.T) {
-	t.Chdir(lessonFolder)
-	runExperiment(t, experiment{
-		file: "main.go", old: "\tdefer db.Close()\n\treturn findUser(ctx, db, id)\n", new: "\treturn findUser(ctx, db, id)\n",
-		command: "go test -run TestEachLookupClosesItsPool ./extras/pooling",
-		want:    []string{"file descriptors are still open"}, fails: true,
+	workbooktest.RunExperiment(t, workbooktest.Experiment{
+		File: "main.go", Old: "\tdefer db.Close()\n\treturn findUser(ctx, db, email)\n", New: "\treturn findUser(ctx, db, email)\n",
+		Command: "go test -run TestEachLookupClosesItsPool ./extras/pooling",
+		Want:    []string{"file descriptors are still open"}, Fails: true,
 	})
 }
 
 func TestExperimentNoRows(t *testing.T) {
-	t.Chdir(lessonFolder)
-	runExperiment(t, experiment{
-		file: "main.go", old: "\tif errors.Is(err, sql.ErrNoRows) {\n\t\treturn nil, nil\n\t}\n", new: "",
-		command: "go test -run TestNoSuchUserIsNil ./extras/pooling",
-		want:    []string{"sql: no rows in result set"}, fails: true,
+	workbooktest.RunExperiment(t, workbooktest.Experiment{
+		File:    "main.go",
+		Old:     "\tif errors.Is(err, sql.ErrNoRows) {\n\t\treturn User{}, fmt.Errorf(\"%w with the email %q\", errNoSuchUser, email)\n\t}\n",
+		New:     "",
+		Command: "go test -run TestAMissingUserIsErrNoSuchUser ./extras/pooling",
+		Want:    []string{"sql: no rows in result set; want an error that errors.Is finds to be errNoSuchUser"}, Fails: true,
 	})
-}
-
-func TestExperimentRowsClose(t *testing.T) {
-	t.Chdir(lessonFolder)
-	runExperiment(t, experiment{
-		file: "main.go", old: "\tdefer rows.Close()\n", new: "",
-		command: "go test -run TestUserIDs ./extras/pooling",
-		want:    []string{"1 open, 1 in use; want nothing left open"}, fails: true,
-	})
-}
-
-// TestMain runs the tests and the example in a new folder holding the
-// guide's users.db, as a learner's folder would, so that the log file lands
-// there and not in the source tree.
-func TestMain(m *testing.M) { os.Exit(runInScratchFolder(m)) }
-
-// pageCitations are the lines of main.go that README.md cites by number.
-var pageCitations = []citation{
-	{"(main.go line 52,\n`defer db.Close()`)", 52, "defer db.Close()"},
-	{"`openPool` (lines 89 to 102)", 89, "func openPool("},
-	{"`openPool` (lines 89 to 102)", 102, "}"},
-	{"`db.SetMaxOpenConns(maxOpenConns)` (line 94)", 94, "db.SetMaxOpenConns(maxOpenConns)"},
-	{"`db.SetMaxIdleConns(maxOpenConns)` (line 97)", 97, "db.SetMaxIdleConns(maxOpenConns)"},
-	{"`db.PingContext(ctx)` (line 98)", 98, "db.PingContext(ctx)"},
-	{"`findUser` (lines 141 to 152)", 141, "func findUser("},
-	{"`findUser` (lines 141 to 152)", 152, "}"},
-	{"`Age sql.Null[int64]` (line 126)", 126, "Age         sql.Null[int64]"},
-	{"`userIDs` (lines 105 to 120)", 105, "func userIDs("},
-	{"`userIDs` (lines 105 to 120)", 120, "}"},
 }

@@ -58,8 +58,10 @@ func main(name string, run Run, args []string, stdout, stderr io.Writer) int {
 		return status
 	}
 
+	// stop is called only after the first Ctrl-C, never on the way out: a
+	// Ctrl-C between run's return and the exit would otherwise kill the
+	// program, which has nothing left to clean up but has not yet said so.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	go func() {
 		<-ctx.Done()
 		stop() // from now on, Ctrl-C kills the program at once

@@ -2,6 +2,8 @@ package workbooktest
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"os/exec"
@@ -22,9 +24,13 @@ var builds = struct {
 
 // Programs builds every lesson, with env added to the build's environment,
 // and returns the folder that holds the programs, each named after its
-// folder's last element, as go build names it. The build has no time
-// limit of its own: the first one compiles SQLite's C source, which takes
-// minutes on a slow machine. A TestMain that uses Programs calls
+// folder's last element, as go build names it. The folder is kept in the
+// user's cache folder (os.UserCacheDir), one for each copy of the workbook
+// and environment, so that the next test run finds the programs there: go
+// build then sees that each is up to date and links nothing, where linking
+// every lesson with SQLite's C code takes tens of seconds. The build has no
+// time limit of its own: the first one compiles SQLite's C source, which
+// takes minutes on a slow machine. A TestMain that uses Programs calls
 // RemovePrograms at the end.
 func Programs(t testing.TB, env ...string) string {
 	t.Helper()
@@ -34,7 +40,7 @@ func Programs(t testing.TB, env ...string) string {
 	if bin, ok := builds.dirs[key]; ok {
 		return bin
 	}
-	bin, err := os.MkdirTemp("", "workbook-programs-")
+	bin, err := programsFolder(Root(t), key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +52,6 @@ func Programs(t testing.TB, env ...string) string {
 	build.Dir = Root(t)
 	build.Env = append(os.Environ(), env...)
 	if out, err := build.CombinedOutput(); err != nil {
-		os.RemoveAll(bin)
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	builds.dirs[key] = bin
@@ -58,12 +63,33 @@ func Program(bin, lesson string) string {
 	return filepath.Join(bin, path.Base(lesson))
 }
 
-// RemovePrograms removes every program that Programs built.
+// programsFolder is the folder that keeps the programs built from the
+// workbook at root with the environment key, made if missing. Without a
+// cache folder it is a new temporary folder, which RemovePrograms removes.
+func programsFolder(root, key string) (string, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		dir, err := os.MkdirTemp("", "workbook-programs-")
+		temporary[dir] = true
+		return dir, err
+	}
+	sum := sha256.Sum256([]byte(root + "\x00" + key))
+	dir := filepath.Join(cache, "workbook-programs", hex.EncodeToString(sum[:8]))
+	return dir, os.MkdirAll(dir, 0o755)
+}
+
+// temporary are the folders of programs that RemovePrograms removes.
+var temporary = map[string]bool{}
+
+// RemovePrograms forgets every program that Programs built, and removes
+// those in a temporary folder.
 func RemovePrograms() {
 	builds.Lock()
 	defer builds.Unlock()
 	for key, dir := range builds.dirs {
-		os.RemoveAll(dir)
+		if temporary[dir] {
+			os.RemoveAll(dir)
+		}
 		delete(builds.dirs, key)
 	}
 }

@@ -1,9 +1,10 @@
 // Your turn: write Task 0 in Go (the guide's 0-databaseconnection.py).
 //
 // This is the lesson's main.go with its teaching lines taken out. Fill in
-// each TODO, in order, as the guide's steps go: open the connection in the
-// constructor and prove it, close it in Close, defer that Close, and log
-// both. Run your program and the checker from the top folder:
+// each TODO, in order, as the guide's steps go: open the connection in
+// Open and prove it, close it in Close, defer that Close, log both, and
+// close the query's rows and check rows.Err. Run your program and the
+// checker from the top folder:
 //
 //	go run ./0-databaseconnection/exercise
 //	go test -tags exercise ./0-databaseconnection/exercise
@@ -50,7 +51,10 @@ func printUsers(ctx context.Context, conn *DatabaseConnection, stdout io.Writer)
 		return dbfile.Explain(ctx, conn.DB, conn.name, err)
 	}
 	// TODO 4: close the rows however printUsers returns, right here, after
-	// the error check: open rows hold one of the pool's connections.
+	// the error check: open rows hold one of the pool's connections. The
+	// checker cannot see this line missing (the program ends and the system
+	// closes the file anyway); the diff with ../main.go shows it, and the
+	// page's "Try it" 1 shows what it guards.
 	for rows.Next() {
 		row, err := pyrow.Scan(rows)
 		if err != nil {
@@ -84,10 +88,14 @@ func Open(ctx context.Context, logger *slog.Logger, path string) (*DatabaseConne
 	// TODO 2: sql.Open connects to nothing. Prove the file is a database
 	// with db.PingContext(ctx) before you log "Opened connection to " +
 	// path. If the ping fails: log "Connection error: " + the error as an
-	// error, close db, and return dbfile.Explain(ctx, db, path, err), which
-	// says what is wrong and what to do.
+	// error, then err = dbfile.Explain(ctx, db, path, err) while db is
+	// still open (it says what is wrong and what to do), then close db and
+	// return nil, err.
 	//
 	// Then return &DatabaseConnection{DB: db, name: path, logger: logger}.
+	// The return below is a placeholder: replace it, and delete the
+	// "errors" import with it, or Go refuses to build ("imported and not
+	// used").
 	return nil, errors.New("Open is not written yet: TODO 1 and TODO 2 in 0-databaseconnection/exercise/main.go")
 }
 

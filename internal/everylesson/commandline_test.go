@@ -117,6 +117,7 @@ func TestEveryLessonPrintsTheSameOnEachRunAndAfterTheExtras(t *testing.T) {
 }
 
 func TestEveryLessonCarriesOnWithoutItsLogFile(t *testing.T) {
+	workbooktest.Slow(t, "runs every lesson once more; guidelog's own tests cover the warning")
 	bin := programs(t)
 	for _, lesson := range workbooktest.AllLessons(t) {
 		if lesson == "00-setup" {

@@ -186,6 +186,7 @@ func assertLikePython(t *testing.T, p *python, row pyrow.Row) {
 }
 
 func TestRowMatchesPythonOnGeneratedValues(t *testing.T) {
+	workbooktest.Slow(t, "compares thousands of generated values with Python")
 	p := startPython(t)
 	if p == nil {
 		t.Skip("no Python to compare with")

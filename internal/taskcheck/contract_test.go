@@ -38,6 +38,7 @@ var exercises = []struct {
 		{"no mode=rw", "?mode=rw&", "?", "never creates a database file that is missing"},
 		{"no rows.Err", "\treturn all, rows.Err()\n", "\treturn all, nil\n", "reports an error that comes after the first row (rows.Err)"},
 		{"a close logged after a failed query", "\t\tdb.Close()\n\t\treturn nil, err\n", "\t\t(&Results{db: db, name: dbPath, logger: logger}).Close()\n\t\treturn nil, err\n", "fails with one line when the query fails, and logs no close"},
+		{"closed before the advice", "\t\terr = dbfile.Explain(ctx, db, dbPath, err, \"age\")\n", "\t\tdb.Close()\n\t\terr = dbfile.Explain(ctx, db, dbPath, err, \"age\")\n", "fails with one line when the query fails, and logs no close"},
 		{"no deferred Close", "\tdefer results.Close() // it only read, so its Close has nothing to lose\n", "", "logs the query and the close as the guide's Python does"},
 	}},
 	{"3-concurrent", Task3, []mistake{

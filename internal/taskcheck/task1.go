@@ -68,10 +68,10 @@ var Task1 = []Check{
 	{"fails with one line when the query fails, and logs no close", func(t *testing.T, p Program) string {
 		path := workbooktest.NewUsersDB(t, `CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)`)
 		r := p.Run(t, "query.log", "-db", path)
-		if r.Status != 1 || !strings.Contains(r.Stderr, "no such column: age") || strings.Contains(r.Stderr, "Closed connection") || r.Stdout != "" {
+		if r.Status != 1 || !strings.Contains(r.Stderr, "has no age column: its columns are id, name") || strings.Contains(r.Stderr, "Closed connection") || r.Stdout != "" {
 			return p.Mentor(
 				"On a users table without an age column your program ended with status "+strconv.Itoa(r.Status)+", printed:\n"+indent(r.Stdout)+"\nand wrote on stderr:\n"+indent(r.Stderr),
-				"When __enter__ raises, Python never calls __exit__, so the guide's program logs no close. ExecuteQuery still closes what it opened before it returns the error (Go must not leak it), but it logs nothing of it, and run returns the error: one line, status 1.",
+				"When __enter__ raises, Python never calls __exit__, so the guide's program logs no close. ExecuteQuery still closes what it opened before it returns the error (Go must not leak it), but it logs nothing of it, and returns the error that dbfile.Explain made of it, while the database is still open to ask which columns the table has: one line that names them, status 1.",
 				"Where Go differs from the Python, and why")
 		}
 		return ""

@@ -50,18 +50,7 @@ var Task0 = []Check{
 		}
 		return ""
 	}},
-	{"never creates a database file that is missing", func(t *testing.T, p Program) string {
-		missing := filepath.Join(t.TempDir(), "usres.db")
-		r := p.Run(t, "connection.log", "-db", missing)
-		_, err := os.Stat(missing)
-		if r.Status == 0 || err == nil {
-			return p.Mentor(
-				"Given a path with no file, your program ended with status "+strconv.Itoa(r.Status)+" and the file "+existence(err)+".",
-				"Without mode=rw in a file: URI, SQLite creates an empty database for a mistyped path, and the learner reads \"no such table: users\" instead of \"no such file\".",
-				"The Go idea")
-		}
-		return ""
-	}},
+	neverCreatesAMissingFile("connection.log"),
 	{"logs Opened and Closed as the guide's Python does", func(t *testing.T, p Program) string {
 		path := workbooktest.NewUsersDB(t, workbooktest.GuideUsers...)
 		r := p.Run(t, "connection.log", "-db", path)
@@ -86,17 +75,7 @@ var Task0 = []Check{
 		}
 		return ""
 	}},
-	{"reports an error that comes after the first row (rows.Err)", func(t *testing.T, p Program) string {
-		path := workbooktest.NewUsersDB(t, overflowOnRowTwo...)
-		r := p.Run(t, "connection.log", "-db", path)
-		if r.Status == 0 || !strings.Contains(r.Stderr, "integer overflow") {
-			return p.Mentor(
-				"On a users table whose second row fails as SQLite reads it (integer overflow), your program ended with status "+strconv.Itoa(r.Status)+", printed:\n"+indent(r.Stdout)+"\nand wrote on stderr:\n"+indent(r.Stderr),
-				"rows.Next returns false at the end of the rows and on an error alike; only rows.Err, after the loop, tells them apart. Without it the program prints one user and says nothing went wrong.",
-				"The Go idea")
-		}
-		return ""
-	}},
+	reportsAnErrorAfterTheFirstRow("connection.log", overflowOnRowTwo, "Without it the program prints one user and says nothing went wrong."),
 }
 
 func existence(statErr error) string {
@@ -104,4 +83,39 @@ func existence(statErr error) string {
 		return "was created"
 	}
 	return "was not created"
+}
+
+// neverCreatesAMissingFile checks that the program opens its database with
+// mode=rw: given a path with no file, it fails and creates nothing.
+func neverCreatesAMissingFile(logFile string) Check {
+	return Check{"never creates a database file that is missing", func(t *testing.T, p Program) string {
+		missing := filepath.Join(t.TempDir(), "usres.db")
+		r := p.Run(t, logFile, "-db", missing)
+		_, err := os.Stat(missing)
+		if r.Status == 0 || err == nil {
+			return p.Mentor(
+				"Given a path with no file, your program ended with status "+strconv.Itoa(r.Status)+" and the file "+existence(err)+".",
+				"Without mode=rw in a file: URI, SQLite creates an empty database for a mistyped path, and the learner reads \"no such table: users\" instead of \"no such file\".",
+				"The Go idea")
+		}
+		return ""
+	}}
+}
+
+// reportsAnErrorAfterTheFirstRow checks rows.Err: on a users table made by
+// setup, whose rows fail as SQLite computes them after the first, the
+// program must fail with SQLite's "integer overflow". without says what
+// the program does without rows.Err.
+func reportsAnErrorAfterTheFirstRow(logFile string, setup []string, without string) Check {
+	return Check{"reports an error that comes after the first row (rows.Err)", func(t *testing.T, p Program) string {
+		path := workbooktest.NewUsersDB(t, setup...)
+		r := p.Run(t, logFile, "-db", path)
+		if r.Status == 0 || !strings.Contains(r.Stderr, "integer overflow") {
+			return p.Mentor(
+				"On a users table with a row that fails as SQLite reads it (integer overflow), after the first, your program ended with status "+strconv.Itoa(r.Status)+", printed:\n"+indent(r.Stdout)+"\nand wrote on stderr:\n"+indent(r.Stderr),
+				"rows.Next returns false at the end of the rows and on an error alike; only rows.Err, after the loop, tells them apart. "+without,
+				"The Go idea")
+		}
+		return ""
+	}}
 }

@@ -1,8 +1,6 @@
 package taskcheck
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,18 +51,7 @@ var Task1 = []Check{
 		}
 		return ""
 	}},
-	{"never creates a database file that is missing", func(t *testing.T, p Program) string {
-		missing := filepath.Join(t.TempDir(), "usres.db")
-		r := p.Run(t, "query.log", "-db", missing)
-		_, err := os.Stat(missing)
-		if r.Status == 0 || err == nil {
-			return p.Mentor(
-				"Given a path with no file, your program ended with status "+strconv.Itoa(r.Status)+" and the file "+existence(err)+".",
-				"Without mode=rw in a file: URI, SQLite creates an empty database for a mistyped path, and the learner reads \"no such table: users\" instead of \"no such file\".",
-				"The Go idea")
-		}
-		return ""
-	}},
+	neverCreatesAMissingFile("query.log"),
 	{"fails with one line when the query fails, and logs no close", func(t *testing.T, p Program) string {
 		path := workbooktest.NewUsersDB(t, `CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)`)
 		r := p.Run(t, "query.log", "-db", path)
@@ -76,17 +63,7 @@ var Task1 = []Check{
 		}
 		return ""
 	}},
-	{"reports an error that comes after the first row (rows.Err)", func(t *testing.T, p Program) string {
-		path := workbooktest.NewUsersDB(t, overflowOnRowTwo...)
-		r := p.Run(t, "query.log", "-db", path)
-		if r.Status == 0 || !strings.Contains(r.Stderr, "integer overflow") {
-			return p.Mentor(
-				"On a users table whose second row fails as SQLite reads it (integer overflow), your program ended with status "+strconv.Itoa(r.Status)+", printed:\n"+indent(r.Stdout)+"\nand wrote on stderr:\n"+indent(r.Stderr),
-				"rows.Next returns false at the end of the rows and on an error alike; only rows.Err, after the loop, tells them apart. Without it fetchAll returns one user and no error.",
-				"The Go idea")
-		}
-		return ""
-	}},
+	reportsAnErrorAfterTheFirstRow("query.log", overflowOnRowTwo, "Without it fetchAll returns one user and no error."),
 }
 
 // firstLine is the first line of text, with its newline.

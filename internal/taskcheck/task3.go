@@ -65,17 +65,7 @@ var Task3 = []Check{
 		}
 		return ""
 	}},
-	{"reports an error that comes after the first row (rows.Err)", func(t *testing.T, p Program) string {
-		path := workbooktest.NewUsersDB(t, overflowInTheLastName...)
-		r := p.Run(t, "async.log", "-db", path)
-		if r.Status == 0 || !strings.Contains(r.Stderr, "integer overflow") {
-			return p.Mentor(
-				"On a users table whose last row fails as SQLite reads it (integer overflow in Charlie's name, which only the fetch of all users reads), your program ended with status "+strconv.Itoa(r.Status)+", printed:\n"+indent(r.Stdout)+"\nand wrote on stderr:\n"+indent(r.Stderr),
-				"rows.Next returns false at the end of the rows and on an error alike; only rows.Err, after the loop, tells them apart.",
-				"The Go idea")
-		}
-		return ""
-	}},
+	reportsAnErrorAfterTheFirstRow("async.log", overflowInTheLastName, "Without it the fetch of all users returns two users and no error."),
 	{"cancels the other fetch when one fails", func(t *testing.T, p Program) string {
 		// The users view never ends and returns no row, and it has no age
 		// column: the older users' fetch fails at once, and the fetch of

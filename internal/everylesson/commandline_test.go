@@ -89,6 +89,7 @@ func TestEveryLessonRefusesABadCommandLineInOneLineAndCreatesNothing(t *testing.
 }
 
 func TestEveryLessonPrintsTheSameOnEachRunAndAfterTheExtras(t *testing.T) {
+	workbooktest.Slow(t, "runs all 14 lessons twice in one folder, as run_all.sh does too")
 	bin := programs(t)
 	dir := t.TempDir()
 	setUp(t, bin, dir)

@@ -12,6 +12,10 @@
 // The checker runs your program and says, step by step, what it did and
 // what the lesson does instead. When it passes, compare your file with
 // ../main.go.
+//
+// The imports are the stub's: once TODO 1 and TODO 4 have replaced the
+// placeholders, nothing uses "errors" (go build stops: "errors" imported
+// and not used), so delete it; and TODO 4 needs "sync", so add it.
 package main
 
 import (
@@ -37,10 +41,11 @@ func run(ctx context.Context, dbPath string, stdout, stderr io.Writer) error {
 	defer closeLog()
 
 	// TODO 1: open one pool for both fetches: sql.Open("sqlite3", ...)
-	// with dbfile.URI(dbPath) and SQLite's mode=rw, close it however run
-	// returns, and prove the file is a database with db.PingContext (on
-	// failure, return dbfile.Explain(ctx, db, dbPath, err)) before any
-	// fetch starts. Your lines replace the three below.
+	// with dbfile.URI(dbPath) and SQLite's mode=rw (the lesson adds
+	// &_busy_timeout=5000, this driver's default written out), close it
+	// however run returns, and prove the file is a database with
+	// db.PingContext (on failure, return dbfile.Explain(ctx, db, dbPath,
+	// err)) before any fetch starts. Your lines replace the four below.
 	var db *sql.DB
 	if db == nil {
 		return errors.New("the pool is not opened yet: TODO 1 in 3-concurrent/exercise/main.go")
@@ -69,7 +74,8 @@ func fetchConcurrently(ctx context.Context, db *sql.DB, logger *slog.Logger) (al
 	// TODO 4: run fetchUsers and fetchOlderUsers (age 40) at the same
 	// time, each on a goroutine of its own (a sync.WaitGroup's Go method),
 	// each writing only its own result and error variables, and wait for
-	// both, as await asyncio.gather does.
+	// both, as await asyncio.gather does. Then return both results, or the
+	// error of a fetch that failed (TODO 5 changes which error).
 	//
 	// TODO 5: asyncio.gather leaves the other task running when one fails;
 	// cancel it instead. Give both fetches a context from

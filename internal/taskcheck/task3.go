@@ -30,7 +30,7 @@ var Task3 = []Check{
 		if r.Status != 0 || r.Stdout != want {
 			return p.Mentor(
 				"On the guide's users.db your program ended with status "+strconv.Itoa(r.Status)+" and printed:\n"+indent(r.Stdout)+"\nand on stderr:\n"+indent(r.Stderr)+"\nThe guide's Python prints:\n"+indent(want),
-				"Each fetch runs on a goroutine of its own, and wg.Wait() waits for both, as await asyncio.gather does: only after it are both results there to print.",
+				"Nothing prints until the pool is open, both fetches read their rows and fetchConcurrently runs them: each on a goroutine of its own, and wg.Wait() waits for both, as await asyncio.gather does; only after it are both results there to print. The one line your program writes on stderr names what to write next.",
 				"The Go idea")
 		}
 		return ""

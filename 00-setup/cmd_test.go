@@ -161,8 +161,7 @@ func pressCtrlCWhileInserting(t *testing.T, runs int) {
 // printed on stderr and its exit status.
 func pressCtrlC(t *testing.T, dir, journal, program string, args ...string) (stderr string, status int) {
 	t.Helper()
-	ctx, cancel := workbooktest.HangGuard(t)
-	defer cancel()
+	ctx := workbooktest.Context(t)
 	cmd := exec.CommandContext(ctx, program, args...)
 	cmd.Dir = dir
 	var errOut bytes.Buffer

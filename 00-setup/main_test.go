@@ -448,6 +448,12 @@ WHEN NEW.email = 'bob.johnson@example.com' BEGIN DELETE FROM users WHERE id = NE
 			`CREATE VIEW users AS SELECT name, email, age FROM people`,
 			`CREATE TRIGGER keep_nothing INSTEAD OF INSERT ON users BEGIN SELECT 1; END`},
 			"error creating database: alice.smith@example.com is not in the users table after Commit"},
+		// Bob's age fails as SQLite reads it back, after Alice's row:
+		// only rows.Err says so, where the loop would just end early.
+		{"a row that fails after the first", []string{`CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, email TEXT, age INTEGER)`,
+			`CREATE VIEW users AS SELECT name, email, CASE WHEN email LIKE 'bob%' THEN abs(id - id - 9223372036854775807 - 1) ELSE age END AS age FROM people`,
+			`CREATE TRIGGER into_people INSTEAD OF INSERT ON users BEGIN INSERT INTO people (name, email, age) VALUES (NEW.name, NEW.email, NEW.age); END`},
+			"error creating database: integer overflow"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			path := workbooktest.NewUsersDB(t, tt.setup...)

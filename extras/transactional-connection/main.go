@@ -115,7 +115,7 @@ func withTransaction(ctx context.Context, db *sql.DB, logger *slog.Logger, fn fu
 	if err != nil {
 		return err
 	}
-	// Every way out but Commit rolls back here (an error, a panic, t.Fatal),
+	// Every way out but Commit rolls back here (an error, a panic),
 	// freeing the write lock and the connection. After Commit it does nothing
 	// (sql.ErrTxDone); so too once a canceled ctx has made database/sql roll
 	// back by itself, on a goroutine of its own that frees them a moment later.

@@ -87,8 +87,7 @@ func TestManyProgramsAtOnceOnOneFile(t *testing.T) {
 	setUp(t, bin, dir)
 	// Six writers adding the same 3,000 users and six readers fetching
 	// everything, all started together on one file.
-	ctx, cancel := workbooktest.HangGuard(t)
-	defer cancel()
+	ctx := workbooktest.Context(t)
 	var cmds []*exec.Cmd
 	for range 6 {
 		cmds = append(cmds,

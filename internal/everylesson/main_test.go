@@ -69,8 +69,7 @@ func setUp(t *testing.T, bin, dir string) {
 // test binary's deadline; ctx.Err() then says so.
 func lessonCommand(t *testing.T, bin, lesson, dir string, args ...string) (cmd *exec.Cmd, ctx context.Context) {
 	t.Helper()
-	ctx, cancel := workbooktest.HangGuard(t)
-	t.Cleanup(cancel)
+	ctx = workbooktest.Context(t)
 	cmd = exec.CommandContext(ctx, workbooktest.Program(bin, lesson), args...)
 	cmd.Dir = dir
 	return cmd, ctx

@@ -1,22 +1,11 @@
 package workbooktest
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-// HangGuard is the context for a command that a test starts itself, to
-// send it Ctrl-C or to run many at once: it ends a minute before the test
-// binary's deadline (go test -timeout), as RunProgram's guard does, so
-// that a command that hangs is killed and the test can say what it was
-// doing, instead of the whole binary ending in a stack dump. It never ends
-// sooner, so a slow machine is never taken for a hang.
-func HangGuard(t testing.TB) (context.Context, context.CancelFunc) {
-	return contextForHangGuard(t)
-}
 
 // ScratchWorkbook makes a stand-in for the workbook's top folder in a new
 // temporary folder and returns its path: a link to each of the top

@@ -71,15 +71,7 @@ func MakeDB(path string, setup ...string) error {
 // checking then that nothing was left open.
 func OpenReadOnly(t testing.TB, path string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite3", dbfile.URI(path)+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db.Close()
-		AssertNothingOpen(t, db)
-	})
-	return db
+	return OpenDSN(t, dbfile.URI(path)+"?mode=ro")
 }
 
 // AssertNothingOpen fails unless db's pool has no connection open: every
